@@ -1,0 +1,395 @@
+/* mod_msgtrack.c: module declaration, hooks and the content handler */
+#include <string.h>
+#include "httpd.h"
+#include "http_config.h"
+#include "http_core.h"
+#include "http_log.h"
+#include "http_protocol.h"
+#include "http_request.h"
+#include "mod_core.h"
+#include "ap_expr.h"
+#include "util_filter.h"
+#include "apr_strings.h"
+#include <libxml/parser.h>
+
+#include "mod_msgtrack.h"
+#include "mt_log.h"
+#include "mt_ops.h"
+#include "mt_request.h"
+#include "mt_soap.h"
+#include "mt_version.h"
+
+
+#define HANDLER_NAME "msgtrack"
+#define ENDPOINT_NAME "Exchange.asmx"
+
+/* ------------------------------------------------------------------ logging */
+
+static void log_to_httpd(void *baton, const char *file, int line, mt_log_level_e level,
+                         const char *msg)
+{
+    ap_log_error(file, line, APLOG_MODULE_INDEX, (int)level, 0, baton, "%s", msg);
+}
+
+static int log_enabled(void *baton, mt_log_level_e level)
+{
+    return APLOG_IS_LEVEL((server_rec *)baton, (int)level);
+}
+
+/* ------------------------------------------------------------------ start-up */
+
+/* Runs for `apachectl configtest` too (post_config does not), so a broken
+ * schema directory fails the test, naming the file. */
+static int msgtrack_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                                 server_rec *s)
+{
+    apr_hash_t *loaded = apr_hash_make(ptemp);
+    server_rec *vs;
+    (void)plog;
+
+    xmlInitParser();
+    mt_log_set(log_to_httpd, log_enabled, s);
+    for (vs = s; vs; vs = vs->next) {
+        msgtrack_server_t *conf = ap_get_module_config(vs->module_config, &msgtrack_module);
+        const char *dir = mt_server_config_schema_dir(conf->core, MSGTRACK_SCHEMA_DIR);
+        mt_schema_set_t *set = apr_hash_get(loaded, dir, APR_HASH_KEY_STRING);
+
+        if (!set) {
+            const char *err = mt_schema_set_load(pconf, dir, &set);
+            if (err) {
+                ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, vs,
+                             "mod_msgtrack: MsgTrackSchemaDir %s%s: %s", dir,
+                             conf->core->schema_dir ? "" : " (the default)", err);
+                return HTTP_INTERNAL_SERVER_ERROR;
+            }
+            apr_hash_set(loaded, dir, APR_HASH_KEY_STRING, set);
+        }
+        conf->schemas = set;
+    }
+    return OK;
+}
+
+static int msgtrack_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
+                                server_rec *s)
+{
+    (void)plog; (void)ptemp;
+    ap_add_version_component(pconf, "mod_msgtrack/" MT_VERSION_STRING);
+    mt_log_set(log_to_httpd, log_enabled, s);
+    return OK;
+}
+
+/* ------------------------------------------------------------------ output */
+
+typedef struct {
+    request_rec *r;
+    apr_bucket_brigade *bb;
+} sink_t;
+
+static int sink_write(void *baton, const char *data, apr_size_t len)
+{
+    sink_t *sk = baton;
+    return ap_fwrite(sk->r->output_filters, sk->bb, data, len) == APR_SUCCESS ? 0 : -1;
+}
+
+static mt_out_t *response_out(request_rec *r, sink_t *sk)
+{
+    sk->r = r;
+    sk->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    return mt_out_make(r->pool, sink_write, sk);
+}
+
+static int response_done(request_rec *r, sink_t *sk, mt_out_t *out)
+{
+    if (!out->failed && ap_pass_brigade(r->output_filters, sk->bb) == APR_SUCCESS)
+        return OK;
+    /* The client went away mid-response: nothing more to say to it. */
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_msgtrack: writing the response failed");
+    return AP_FILTER_ERROR;
+}
+
+static int send_fault(request_rec *r, const mt_error_t *err)
+{
+    sink_t sk;
+    mt_out_t *out = response_out(r, &sk);
+
+    ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_msgtrack: fault %s: %s%s%s",
+                  err->code, err->message, err->line ? " at line " : "",
+                  err->line ? apr_psprintf(r->pool, "%d:%d", err->line, err->column) : "");
+    r->status = HTTP_INTERNAL_SERVER_ERROR;
+    ap_set_content_type(r, MT_SOAP_CONTENT_TYPE);
+    if (r->header_only)
+        return OK;
+    mt_soap_write_fault(out, err);
+    return response_done(r, &sk, out);
+}
+
+/* ------------------------------------------------------------------ request body */
+
+/* Feeds the body to the parser as it arrives, as ap_xml_parse_input() does,
+ * with our own cap: 413 as soon as the cap is passed, without reading on. */
+static int read_body(request_rec *r, apr_off_t limit, mt_soap_parser_t *sp, mt_error_t **perr)
+{
+    apr_bucket_brigade *bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
+    const char *cl = apr_table_get(r->headers_in, "Content-Length");
+    apr_off_t total = 0;
+    int seen_eos = 0;
+
+    if (cl) {
+        apr_off_t n;
+        char *end;
+        if (apr_strtoff(&n, cl, &end, 10) == APR_SUCCESS && *end == '\0' && n > limit) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_msgtrack: request body of %"
+                          APR_OFF_T_FMT " bytes exceeds MsgTrackMaxRequestBody %" APR_OFF_T_FMT,
+                          n, limit);
+            r->connection->keepalive = AP_CONN_CLOSE;
+            return HTTP_REQUEST_ENTITY_TOO_LARGE;
+        }
+    }
+    do {
+        apr_bucket *b;
+        apr_status_t rv = ap_get_brigade(r->input_filters, bb, AP_MODE_READBYTES,
+                                         APR_BLOCK_READ, HUGE_STRING_LEN);
+        if (rv != APR_SUCCESS) {
+            ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r, "mod_msgtrack: reading the request body");
+            return ap_map_http_request_error(rv, HTTP_BAD_REQUEST);
+        }
+        for (b = APR_BRIGADE_FIRST(bb); b != APR_BRIGADE_SENTINEL(bb); b = APR_BUCKET_NEXT(b)) {
+            const char *data;
+            apr_size_t len;
+
+            if (APR_BUCKET_IS_EOS(b)) {
+                seen_eos = 1;
+                break;
+            }
+            if (APR_BUCKET_IS_METADATA(b))
+                continue;
+            rv = apr_bucket_read(b, &data, &len, APR_BLOCK_READ);
+            if (rv != APR_SUCCESS) {
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, rv, r,
+                              "mod_msgtrack: reading the request body");
+                return HTTP_BAD_REQUEST;
+            }
+            total += (apr_off_t)len;
+            if (total > limit) {
+                ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_msgtrack: request body "
+                              "exceeds MsgTrackMaxRequestBody %" APR_OFF_T_FMT, limit);
+                r->connection->keepalive = AP_CONN_CLOSE;
+                return HTTP_REQUEST_ENTITY_TOO_LARGE;
+            }
+            /* After a parse error keep counting (the cap still applies) but
+             * stop parsing. */
+            if (!*perr)
+                *perr = mt_soap_parser_feed(sp, data, len);
+        }
+        apr_brigade_cleanup(bb);
+    } while (!seen_eos);
+    return OK;
+}
+
+/* ------------------------------------------------------------------ caller */
+
+static const char *caller_mailbox(request_rec *r, const mt_dir_config_t *dir)
+{
+    const char *err = NULL, *v;
+
+    if (!dir->mailbox_expr)
+        return r->user && *r->user ? r->user : NULL;
+    v = ap_expr_str_exec(r, dir->mailbox_expr, &err);
+    if (err) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "mod_msgtrack: MsgTrackMailbox could not be evaluated: %s", err);
+        return NULL;
+    }
+    return v && *v ? v : NULL;
+}
+
+static int caller_privileged(request_rec *r, const mt_dir_config_t *dir)
+{
+    const char *err = NULL;
+    int rc;
+
+    if (!dir->privileged_expr)
+        return 0;
+    rc = ap_expr_exec(r, dir->privileged_expr, &err);
+    if (rc < 0 || err) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                      "mod_msgtrack: MsgTrackPrivileged could not be evaluated: %s",
+                      err ? err : "error");
+        return 0;
+    }
+    return rc > 0;
+}
+
+/* ------------------------------------------------------------------ SOAP */
+
+static int handle_soap(request_rec *r, const msgtrack_server_t *srv, const mt_dir_config_t *dir)
+{
+    mt_soap_parser_t *sp;
+    mt_soap_request_t env;
+    mt_request_t req;
+    mt_ops_ctx_t ctx;
+    mt_error_t *err = NULL;
+    xmlDocPtr doc;
+    sink_t sk;
+    mt_out_t *out;
+    int rc;
+
+    if (!mt_soap_content_type_ok(apr_table_get(r->headers_in, "Content-Type"))) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_msgtrack: Content-Type '%s' is not "
+                      "text/xml (SOAP 1.1)", apr_table_get(r->headers_in, "Content-Type"));
+        return HTTP_UNSUPPORTED_MEDIA_TYPE;
+    }
+    sp = mt_soap_parser_create(r->pool);
+    rc = read_body(r, (apr_off_t)mt_dir_config_max_request_body(dir), sp, &err);
+    if (rc != OK)
+        return rc;
+    if (err || (err = mt_soap_parser_finish(sp, &doc)))
+        return send_fault(r, err);
+    if ((err = mt_soap_open(r->pool, doc, &env)))
+        return send_fault(r, err);
+
+    memset(&req, 0, sizeof(req));
+    if (mt_request_op(env.operation) == MT_OP_UNKNOWN) {
+        err = mt_error_make(r->pool, MT_FAULT_EWS, "ErrorInvalidRequest",
+                            "The request is invalid: the operation {%s}%s is not supported "
+                            "here; this endpoint answers FindMessageTrackingReport and "
+                            "GetMessageTrackingReport.",
+                            env.operation->ns ? (const char *)env.operation->ns->href : "",
+                            (const char *)env.operation->name);
+        return send_fault(r, mt_error_at(err, NULL, mt_soap_node_line(env.operation),
+                                         mt_soap_node_column(env.operation)));
+    }
+    if (env.version && (err = mt_schema_validate(srv->schemas, r->pool, env.version)))
+        return send_fault(r, err);
+    if ((err = mt_request_check_version(r->pool, env.version, &req.server_version)))
+        return send_fault(r, err);
+    if ((err = mt_schema_validate(srv->schemas, r->pool, env.operation)))
+        return send_fault(r, err);
+    if ((err = mt_request_decode(r->pool, env.operation, &req)))
+        return send_fault(r, err);
+
+    ctx.dir = dir;
+    ctx.server = srv->core;
+    ctx.mailbox = caller_mailbox(r, dir);
+    ctx.privileged = caller_privileged(r, dir);
+    ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, r,
+                  "config: mailbox=%s privileged=%d max_results=%d search_days=%d "
+                  "read_tracking=%s max_body=%" APR_INT64_T_FMT,
+                  ctx.mailbox ? ctx.mailbox : "-", ctx.privileged,
+                  mt_dir_config_max_results(dir), mt_dir_config_search_days(dir),
+                  mt_dir_config_read_tracking(dir) ? "on" : "off",
+                  (apr_int64_t)mt_dir_config_max_request_body(dir));
+    ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_msgtrack: %s (RequestServerVersion %s)",
+                  mt_request_op_name(req.op), req.server_version ? req.server_version : "absent");
+
+    ap_set_content_type(r, MT_SOAP_CONTENT_TYPE);
+    out = response_out(r, &sk);
+    if ((err = mt_ops_run(r->pool, &ctx, &req, out)))
+        return send_fault(r, err);
+    return response_done(r, &sk, out);
+}
+
+/* ------------------------------------------------------------------ WSDL and XSDs */
+
+static int send_wsdl(request_rec *r, const msgtrack_server_t *srv)
+{
+    const char *slash = strrchr(r->uri, '/');
+    const char *dir = apr_pstrmemdup(r->pool, r->uri, (apr_size_t)(slash - r->uri) + 1);
+    const char *url = ap_construct_url(r->pool,
+                                       ap_escape_uri(r->pool, apr_pstrcat(r->pool, dir,
+                                                                          ENDPOINT_NAME, NULL)),
+                                       r);
+    sink_t sk;
+    mt_out_t *out;
+
+    ap_set_content_type(r, MT_SOAP_CONTENT_TYPE);
+    /* The address depends on the Host the client used. */
+    apr_table_mergen(r->headers_out, "Vary", "Host");
+    if (r->header_only)
+        return OK;
+    out = response_out(r, &sk);
+    mt_schema_write_wsdl(srv->schemas, out, url);
+    return response_done(r, &sk, out);
+}
+
+static int send_schema_file(request_rec *r, const msgtrack_server_t *srv, mt_schema_file_e f)
+{
+    apr_size_t len;
+    apr_time_t mtime;
+    const char *data = mt_schema_file_data(srv->schemas, f, &len, &mtime);
+    int rc;
+
+    ap_set_content_type(r, MT_SOAP_CONTENT_TYPE);
+    ap_update_mtime(r, mtime);
+    ap_set_last_modified(r);
+    if ((rc = ap_meets_conditions(r)) != OK)
+        return rc;
+    ap_set_content_length(r, (apr_off_t)len);
+    if (r->header_only)
+        return OK;
+    return ap_rwrite(data, (int)len, r) < 0 ? AP_FILTER_ERROR : OK;
+}
+
+/* ------------------------------------------------------------------ handler */
+
+static int msgtrack_handler(request_rec *r)
+{
+    const msgtrack_server_t *srv;
+    const mt_dir_config_t *dir;
+    const char *name;
+    int file;
+
+    if (!r->handler || strcmp(r->handler, HANDLER_NAME) != 0)
+        return DECLINED;
+    srv = ap_get_module_config(r->server->module_config, &msgtrack_module);
+    dir = ap_get_module_config(r->per_dir_config, &msgtrack_module);
+
+    name = strrchr(r->uri, '/');
+    name = name ? name + 1 : r->uri;
+    if (strcasecmp(name, ENDPOINT_NAME) == 0) {
+        r->allowed = (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_POST)
+                   | (AP_METHOD_BIT << M_OPTIONS);
+        switch (r->method_number) {
+        case M_POST:
+            return handle_soap(r, srv, dir);
+        case M_GET:
+            return send_wsdl(r, srv);
+        case M_OPTIONS:
+            return ap_send_http_options(r);
+        default:
+            return HTTP_METHOD_NOT_ALLOWED;
+        }
+    }
+    file = mt_schema_file_lookup(name);
+    if (file < 0)
+        return HTTP_NOT_FOUND;
+    r->allowed = (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_OPTIONS);
+    switch (r->method_number) {
+    case M_GET:
+        return file == MT_SCHEMA_FILE_WSDL ? send_wsdl(r, srv)
+                                           : send_schema_file(r, srv, (mt_schema_file_e)file);
+    case M_OPTIONS:
+        return ap_send_http_options(r);
+    default:
+        return HTTP_METHOD_NOT_ALLOWED;
+    }
+}
+
+static void msgtrack_register_hooks(apr_pool_t *p)
+{
+    (void)p;
+    ap_hook_check_config(msgtrack_check_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_post_config(msgtrack_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_handler(msgtrack_handler, NULL, NULL, APR_HOOK_MIDDLE);
+}
+
+AP_DECLARE_MODULE(msgtrack) = {
+    STANDARD20_MODULE_STUFF,
+    msgtrack_create_dir_config,
+    msgtrack_merge_dir_config,
+    msgtrack_create_server_config,
+    msgtrack_merge_server_config,
+    msgtrack_cmds,
+    msgtrack_register_hooks,
+    AP_MODULE_FLAG_NONE
+};

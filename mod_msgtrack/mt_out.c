@@ -1,0 +1,162 @@
+/* mt_out.c: streamed, always well-formed XML output */
+#include <stdarg.h>
+#include <string.h>
+#include <apr_strings.h>
+#include "mt_out.h"
+
+typedef struct {
+    apr_pool_t *pool;
+    char *data;
+    apr_size_t len, cap;
+} membuf_t;
+
+static int membuf_write(void *baton, const char *data, apr_size_t len)
+{
+    membuf_t *mb = baton;
+    if (mb->len + len + 1 > mb->cap) {
+        apr_size_t cap = mb->cap ? mb->cap : 1024;
+        char *n;
+        while (cap < mb->len + len + 1)
+            cap *= 2;
+        n = apr_palloc(mb->pool, cap);
+        if (mb->len)
+            memcpy(n, mb->data, mb->len);
+        mb->data = n;
+        mb->cap = cap;
+    }
+    memcpy(mb->data + mb->len, data, len);
+    mb->len += len;
+    mb->data[mb->len] = '\0';
+    return 0;
+}
+
+mt_out_t *mt_out_make(apr_pool_t *p, mt_out_write_fn *fn, void *baton)
+{
+    mt_out_t *out = apr_pcalloc(p, sizeof(*out));
+    out->write = fn;
+    out->baton = baton;
+    return out;
+}
+
+mt_out_t *mt_out_buffer_make(apr_pool_t *p)
+{
+    membuf_t *mb = apr_pcalloc(p, sizeof(*mb));
+    mb->pool = p;
+    return mt_out_make(p, membuf_write, mb);
+}
+
+const char *mt_out_buffer_get(mt_out_t *out, apr_size_t *len)
+{
+    membuf_t *mb = out->baton;
+    if (len)
+        *len = mb->len;
+    return mb->data ? mb->data : "";
+}
+
+void mt_out_write(mt_out_t *out, const char *data, apr_size_t len)
+{
+    if (out->failed || len == 0)
+        return;
+    if (out->write(out->baton, data, len) != 0)
+        out->failed = 1;
+}
+
+void mt_out_puts(mt_out_t *out, const char *s)
+{
+    mt_out_write(out, s, strlen(s));
+}
+
+void mt_out_printf(mt_out_t *out, const char *fmt, ...)
+{
+    char buf[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = apr_vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        mt_out_write(out, buf, (apr_size_t)n);
+}
+
+/* Length of the valid UTF-8 sequence at s encoding an XML Char, or 0. */
+static apr_size_t utf8_xml_char(const unsigned char *s)
+{
+    unsigned long c;
+    apr_size_t n, i;
+
+    if (s[0] < 0x80) {
+        if (s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n' || s[0] == '\r')
+            return 1;
+        return 0;
+    }
+    if ((s[0] & 0xE0) == 0xC0) { n = 2; c = s[0] & 0x1F; }
+    else if ((s[0] & 0xF0) == 0xE0) { n = 3; c = s[0] & 0x0F; }
+    else if ((s[0] & 0xF8) == 0xF0) { n = 4; c = s[0] & 0x07; }
+    else return 0;
+    for (i = 1; i < n; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        c = (c << 6) | (s[i] & 0x3F);
+    }
+    /* overlong forms, surrogates, beyond Unicode, and the non-characters XML excludes */
+    if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000)
+        || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF || c == 0xFFFE || c == 0xFFFF)
+        return 0;
+    return n;
+}
+
+static void write_escaped(mt_out_t *out, const char *s, int attr)
+{
+    const unsigned char *p = (const unsigned char *)s, *run = p;
+
+    if (!s)
+        return;
+    while (*p) {
+        const char *rep = NULL;
+        apr_size_t n = 1;
+
+        switch (*p) {
+        case '&': rep = "&amp;"; break;
+        case '<': rep = "&lt;"; break;
+        case '>': rep = "&gt;"; break;
+        case '"': if (attr) rep = "&quot;"; break;
+        case '\t': if (attr) rep = "&#9;"; break;
+        case '\n': if (attr) rep = "&#10;"; break;
+        case '\r': rep = "&#13;"; break;
+        default:
+            n = utf8_xml_char(p);
+            if (n == 0) {
+                rep = "\xEF\xBF\xBD"; /* U+FFFD */
+                n = 1;
+            }
+        }
+        if (rep) {
+            mt_out_write(out, (const char *)run, (apr_size_t)(p - run));
+            mt_out_puts(out, rep);
+            p += n;
+            run = p;
+        }
+        else {
+            p += n;
+        }
+    }
+    mt_out_write(out, (const char *)run, (apr_size_t)(p - run));
+}
+
+void mt_out_text(mt_out_t *out, const char *s)
+{
+    write_escaped(out, s, 0);
+}
+
+void mt_out_attr(mt_out_t *out, const char *s)
+{
+    write_escaped(out, s, 1);
+}
+
+void mt_out_element(mt_out_t *out, const char *qname, const char *text)
+{
+    mt_out_printf(out, "<%s>", qname);
+    mt_out_text(out, text);
+    mt_out_printf(out, "</%s>", qname);
+}

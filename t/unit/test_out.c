@@ -1,0 +1,79 @@
+/* test_out.c: escaping and well-formedness of written text (TAP) */
+#include <apr_general.h>
+#include "tap.h"
+#include "mt_out.h"
+
+static const struct { const char *name, *in, *text, *attr; } cases[] = {
+    { "plain", "hello", "hello", "hello" },
+    { "markup", "a<b>&c", "a&lt;b&gt;&amp;c", "a&lt;b&gt;&amp;c" },
+    { "quotes", "say \"hi\" 'x'", "say \"hi\" 'x'", "say &quot;hi&quot; 'x'" },
+    { "whitespace", "a\tb\nc\rd", "a\tb\nc&#13;d", "a&#9;b&#10;c&#13;d" },
+    { "control chars", "a\001b\033c", "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c",
+      "a\xEF\xBF\xBD" "b\xEF\xBF\xBD" "c" },
+    { "valid UTF-8 kept", "Gr\xC3\xBC\xC3\x9F" "e \xE2\x82\xAC \xF0\x9F\x98\x80",
+      "Gr\xC3\xBC\xC3\x9F" "e \xE2\x82\xAC \xF0\x9F\x98\x80",
+      "Gr\xC3\xBC\xC3\x9F" "e \xE2\x82\xAC \xF0\x9F\x98\x80" },
+    { "invalid UTF-8 replaced", "a\xC3(b", "a\xEF\xBF\xBD(b", "a\xEF\xBF\xBD(b" },
+    { "overlong replaced", "\xC0\xAF", "\xEF\xBF\xBD\xEF\xBF\xBD", "\xEF\xBF\xBD\xEF\xBF\xBD" },
+    { "surrogate replaced", "\xED\xA0\x80", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD",
+      "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },
+    { "U+FFFE replaced", "\xEF\xBF\xBE", "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD",
+      "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD" },
+    { "truncated at end", "ab\xE2\x82", "ab\xEF\xBF\xBD\xEF\xBF\xBD",
+      "ab\xEF\xBF\xBD\xEF\xBF\xBD" },
+    { "empty", "", "", "" },
+};
+
+static int failing_write(void *baton, const char *data, apr_size_t len)
+{
+    int *calls = baton;
+    (void)data; (void)len;
+    (*calls)++;
+    return -1;
+}
+
+int main(int argc, const char *const *argv)
+{
+    apr_pool_t *pool;
+    size_t i;
+
+    apr_app_initialize(&argc, &argv, NULL);
+    apr_pool_create(&pool, NULL);
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        mt_out_t *t = mt_out_buffer_make(pool), *a = mt_out_buffer_make(pool);
+        mt_out_text(t, cases[i].in);
+        mt_out_attr(a, cases[i].in);
+        is_str(mt_out_buffer_get(t, NULL), cases[i].text, "text: %s", cases[i].name);
+        is_str(mt_out_buffer_get(a, NULL), cases[i].attr, "attr: %s", cases[i].name);
+    }
+    {
+        mt_out_t *o = mt_out_buffer_make(pool);
+        apr_size_t len;
+        mt_out_element(o, "t:X", "1<2");
+        mt_out_printf(o, "%d", 42);
+        mt_out_text(o, NULL);
+        is_str(mt_out_buffer_get(o, &len), "<t:X>1&lt;2</t:X>42", "element and printf");
+        is_int(len, 19, "buffer length");
+    }
+    {
+        int calls = 0;
+        mt_out_t *o = mt_out_make(pool, failing_write, &calls);
+        mt_out_puts(o, "a");
+        mt_out_puts(o, "b");
+        ok(o->failed, "a failed write is remembered");
+        is_int(calls, 1, "no writes after a failure");
+    }
+    {
+        /* growth past the initial buffer */
+        mt_out_t *o = mt_out_buffer_make(pool);
+        apr_size_t len;
+        int k;
+        for (k = 0; k < 10000; k++)
+            mt_out_puts(o, "0123456789");
+        mt_out_buffer_get(o, &len);
+        is_int(len, 100000, "large buffer");
+    }
+    apr_pool_destroy(pool);
+    apr_terminate();
+    return tap_done();
+}
