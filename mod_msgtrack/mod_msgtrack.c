@@ -347,8 +347,7 @@ static int msgtrack_handler(request_rec *r)
     name = strrchr(r->uri, '/');
     name = name ? name + 1 : r->uri;
     if (strcasecmp(name, ENDPOINT_NAME) == 0) {
-        r->allowed = (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_POST)
-                   | (AP_METHOD_BIT << M_OPTIONS);
+        ap_allow_methods(r, REPLACE_ALLOW, "GET", "HEAD", "POST", "OPTIONS", NULL);
         switch (r->method_number) {
         case M_POST:
             return handle_soap(r, srv, dir);
@@ -363,7 +362,7 @@ static int msgtrack_handler(request_rec *r)
     file = mt_schema_file_lookup(name);
     if (file < 0)
         return HTTP_NOT_FOUND;
-    r->allowed = (AP_METHOD_BIT << M_GET) | (AP_METHOD_BIT << M_OPTIONS);
+    ap_allow_methods(r, REPLACE_ALLOW, "GET", "HEAD", "OPTIONS", NULL);
     switch (r->method_number) {
     case M_GET:
         return file == MT_SCHEMA_FILE_WSDL ? send_wsdl(r, srv)
