@@ -62,7 +62,7 @@ run_suites() {
     [ "${unit_pass:-0}" -gt 0 ] || die "no unit test ran ($build)"
     [ "${apache_files:-0}" -gt 0 ] || die "no Apache::Test file ran ($build)"
     grep -q '^Result: PASS' "$out" || die "Apache::Test did not report PASS ($build)"
-    log "ok: $unit_pass unit test programs, $apache_files Apache::Test files ($build)"
+    log "ok: $unit_pass unit test cases, $apache_files Apache::Test files ($build)"
 }
 
 user_stage() {
