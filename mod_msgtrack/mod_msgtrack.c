@@ -58,8 +58,8 @@ static int msgtrack_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
             const char *err = mt_schema_set_load(pconf, dir, &set);
             if (err) {
                 ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, vs,
-                             "mod_msgtrack: MsgTrackSchemaDir %s%s: %s", dir,
-                             conf->core->schema_dir ? "" : " (the default)", err);
+                             "mod_msgtrack: MsgTrackSchemaDir%s: %s",
+                             conf->core->schema_dir ? "" : " (default)", err);
                 return HTTP_INTERNAL_SERVER_ERROR;
             }
             apr_hash_set(loaded, dir, APR_HASH_KEY_STRING, set);

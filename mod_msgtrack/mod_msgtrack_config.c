@@ -44,7 +44,8 @@ static mt_server_config_t *server_core(cmd_parms *cmd)
 
 /* ------------------------------------------------------------------ server */
 
-static const char *set_database(cmd_parms *cmd, void *dc, const char *arg)
+/* MsgTrackDatabase and MsgTrackSchemaDir: cmd->info is the field's offset. */
+static const char *set_server_dir(cmd_parms *cmd, void *dc, const char *arg)
 {
     const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
     const char *path;
@@ -53,22 +54,8 @@ static const char *set_database(cmd_parms *cmd, void *dc, const char *arg)
         return err;
     path = ap_server_root_relative(cmd->pool, arg);
     if (!path)
-        return apr_psprintf(cmd->pool, "MsgTrackDatabase: invalid path '%s'", arg);
-    server_core(cmd)->database_dir = path;
-    return NULL;
-}
-
-static const char *set_schema_dir(cmd_parms *cmd, void *dc, const char *arg)
-{
-    const char *err = ap_check_cmd_context(cmd, NOT_IN_DIR_CONTEXT);
-    const char *path;
-    (void)dc;
-    if (err)
-        return err;
-    path = ap_server_root_relative(cmd->pool, arg);
-    if (!path)
-        return apr_psprintf(cmd->pool, "MsgTrackSchemaDir: invalid path '%s'", arg);
-    server_core(cmd)->schema_dir = path;
+        return apr_psprintf(cmd->pool, "%s: invalid path '%s'", cmd->cmd->name, arg);
+    *(const char **)((char *)server_core(cmd) + (apr_size_t)cmd->info) = path;
     return NULL;
 }
 
@@ -112,25 +99,25 @@ static const char *set_privileged(cmd_parms *cmd, void *dc, const char *arg)
     return NULL;
 }
 
-static const char *set_max_results(cmd_parms *cmd, void *dc, const char *arg)
-{
-    mt_dir_config_t *conf = dc;
-    long long v;
-    const char *err = mt_config_parse_number(cmd->pool, "MsgTrackMaxResults", arg,
-                                             MT_MAX_RESULTS_MIN, MT_MAX_RESULTS_MAX, &v);
-    if (!err)
-        conf->max_results = (int)v;
-    return err;
-}
+/* A bounded whole number: cmd->info describes the field and its range. */
+typedef struct {
+    apr_size_t offset;
+    long long min, max;
+} number_slot_t;
 
-static const char *set_search_days(cmd_parms *cmd, void *dc, const char *arg)
+static const number_slot_t max_results_slot = {
+    APR_OFFSETOF(mt_dir_config_t, max_results), MT_MAX_RESULTS_MIN, MT_MAX_RESULTS_MAX };
+static const number_slot_t search_days_slot = {
+    APR_OFFSETOF(mt_dir_config_t, search_days), MT_SEARCH_DAYS_MIN, MT_SEARCH_DAYS_MAX };
+
+static const char *set_dir_number(cmd_parms *cmd, void *dc, const char *arg)
 {
-    mt_dir_config_t *conf = dc;
+    const number_slot_t *slot = cmd->info;
     long long v;
-    const char *err = mt_config_parse_number(cmd->pool, "MsgTrackSearchDays", arg,
-                                             MT_SEARCH_DAYS_MIN, MT_SEARCH_DAYS_MAX, &v);
+    const char *err = mt_config_parse_number(cmd->pool, cmd->cmd->name, arg, slot->min,
+                                             slot->max, &v);
     if (!err)
-        conf->search_days = (int)v;
+        *(int *)((char *)dc + slot->offset) = (int)v;
     return err;
 }
 
@@ -154,9 +141,11 @@ static const char *set_max_body(cmd_parms *cmd, void *dc, const char *arg)
 }
 
 const command_rec msgtrack_cmds[] = {
-    AP_INIT_TAKE1("MsgTrackDatabase", set_database, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MsgTrackDatabase", set_server_dir,
+                  (void *)APR_OFFSETOF(mt_server_config_t, database_dir), RSRC_CONF,
                   "Berkeley DB environment directory built by msgtrack-index"),
-    AP_INIT_TAKE1("MsgTrackSchemaDir", set_schema_dir, NULL, RSRC_CONF,
+    AP_INIT_TAKE1("MsgTrackSchemaDir", set_server_dir,
+                  (void *)APR_OFFSETOF(mt_server_config_t, schema_dir), RSRC_CONF,
                   "Directory holding Services.wsdl, messages.xsd and types.xsd"),
     AP_INIT_ITERATE("MsgTrackDomains", add_domain, NULL, RSRC_CONF,
                     "Mail domains this server answers for"),
@@ -164,9 +153,11 @@ const command_rec msgtrack_cmds[] = {
                   "Expression giving the caller's SMTP address (default %{REMOTE_USER})"),
     AP_INIT_TAKE1("MsgTrackPrivileged", set_privileged, NULL, RSRC_CONF | ACCESS_CONF,
                   "Condition under which the caller gets the help desk view (default false)"),
-    AP_INIT_TAKE1("MsgTrackMaxResults", set_max_results, NULL, RSRC_CONF | ACCESS_CONF,
+    AP_INIT_TAKE1("MsgTrackMaxResults", set_dir_number, (void *)&max_results_slot,
+                  RSRC_CONF | ACCESS_CONF,
                   "Most results one FindMessageTrackingReport returns (default 1000)"),
-    AP_INIT_TAKE1("MsgTrackSearchDays", set_search_days, NULL, RSRC_CONF | ACCESS_CONF,
+    AP_INIT_TAKE1("MsgTrackSearchDays", set_dir_number, (void *)&search_days_slot,
+                  RSRC_CONF | ACCESS_CONF,
                   "Days searched when StartDateTime is absent (default 14)"),
     AP_INIT_FLAG("MsgTrackReadTracking", set_read_tracking, NULL, RSRC_CONF | ACCESS_CONF,
                  "Report Read/NotRead events (default Off)"),

@@ -8,7 +8,6 @@ use warnings FATAL => 'all';
 use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
-use Test::More;
 use MsgTrack::Test;
 
 my $SOAP11 = NS_SOAP11;
@@ -87,7 +86,7 @@ for my $scheme (@schemes) {
             unless $scheme eq 'http' || have_https();
         for my $c (@cases) {
             subtest "$scheme: $c->{name}" => sub {
-                plan tests => 6;
+                Test::More::plan(tests => 6);
                 my $res = soap_post(
                     scheme => $scheme, body => $c->{body}, user => $c->{user} // 'alice',
                     ($c->{path} ? (path => $c->{path}) : ()),
