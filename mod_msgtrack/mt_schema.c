@@ -167,7 +167,16 @@ const char *mt_schema_set_load(apr_pool_t *p, const char *dir, mt_schema_set_t *
     if (!pctxt)
         return apr_psprintf(p, "cannot compile %s: out of memory", path);
     xmlSchemaSetParserStructuredErrors(pctxt, collect_error, &fe);
-    set->schema = xmlSchemaParse(pctxt);
+    {
+        /* Files the schema imports are read by parsers of libxml2's own, whose
+         * errors reach only the thread's handler: collect them too, rather
+         * than let libxml2 print them. */
+        xmlStructuredErrorFunc saved = xmlStructuredError;
+        void *saved_ctx = xmlStructuredErrorContext;
+        xmlSetStructuredErrorFunc(&fe, collect_error);
+        set->schema = xmlSchemaParse(pctxt);
+        xmlSetStructuredErrorFunc(saved_ctx, saved);
+    }
     xmlSchemaFreeParserCtxt(pctxt);
     if (!set->schema || fe.have) {
         if (set->schema)

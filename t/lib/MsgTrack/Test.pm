@@ -28,7 +28,7 @@ our @EXPORT = qw(
     http_request soap_post
     soap_envelope find_op get_op version_header xml_escape line_col
     check_soap config_lines error_log_since error_log_size
-    raw_connect raw_write raw_read_head raw_read_body raw_request
+    raw_head raw_connect raw_write raw_stream raw_read_head raw_read_body raw_request
 );
 
 use constant {
@@ -476,6 +476,19 @@ sub config_lines {
 
 # ------------------------------------------------------------------ raw sockets
 
+# A request head: raw_head(method => 'POST', path => ENDPOINT, scheme => 'http',
+# user => 'alice' (undef: none), headers => [Name => value, ...]).
+sub raw_head {
+    my %a = (method => 'POST', path => ENDPOINT, scheme => 'http', user => 'alice', @_);
+    my $head = "$a{method} $a{path} HTTP/1.1\r\nHost: " . hostport($a{scheme}) . "\r\n";
+    $head .= 'Authorization: ' . auth_header($a{user}) . "\r\n" if defined $a{user};
+    my @h = @{ $a{headers} || [] };
+    while (my($k, $v) = splice @h, 0, 2) {
+        $head .= "$k: $v\r\n";
+    }
+    return "$head\r\n";
+}
+
 # A connected socket to the server (TLS for https, verified against the test CA).
 sub raw_connect {
     my $scheme = shift || 'http';
@@ -511,6 +524,35 @@ sub raw_write {
         $off += $n;
     }
     return 1;
+}
+
+# Streams the pieces $next->() returns (undef: no more) for as long as the
+# server has not started to answer and still takes data, giving it up to $pace
+# seconds to answer before each piece. Returns the number of bytes sent, and
+# whether the server answered before the pieces ran out.
+sub raw_stream {
+    my($sock, $pace, $next) = @_;
+    local $SIG{PIPE} = 'IGNORE';
+    my $sent = 0;
+    my $sel = IO::Select->new($sock);
+    while (1) {
+        return($sent, 1) if _readable($sock, $sent ? $pace : 0);
+        my $piece = $next->();
+        return($sent, 0) unless defined $piece;
+        my $off = 0;
+        while ($off < length $piece) {
+            my($r, $w) = IO::Select->select($sel, $sel, undef, 30);
+            return($sent, 1) if $r && @$r;
+            return($sent, 0) unless $w && @$w;
+            my $n = syswrite($sock, $piece, length($piece) - $off, $off);
+            unless (defined $n) {
+                next if $! == EINTR || $! == EAGAIN || $! == EWOULDBLOCK;
+                return($sent, _readable($sock, 5));
+            }
+            $off += $n;
+            $sent += $n;
+        }
+    }
 }
 
 sub _readable {
