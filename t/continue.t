@@ -16,10 +16,8 @@ my $per_scheme = 9;
 
 plan tests => $per_scheme * @schemes, need(need_lwp(), need_module(SERVER_MODULES));
 
-for my $scheme (@schemes) {
-  SKIP: {
-        skip "https: mod_ssl is not available to the test server", $per_scheme
-            unless $scheme eq 'http' || have_https();
+for_each_scheme($per_scheme, sub {
+        my $scheme = shift;
 
         # Headers, wait for 100, body, final response.
         {
@@ -69,5 +67,4 @@ for my $scheme (@schemes) {
             my $r = check_soap($res, "$scheme: 100-continue, body sent at once");
             is($r->{op}, 'GetMessageTrackingReportResponse', "$scheme: body sent at once: answered");
         }
-    }
-}
+});

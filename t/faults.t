@@ -154,10 +154,8 @@ sub tests_for {
 my @schemes = ('http', 'https');
 plan tests => @cases * @schemes, need(need_lwp(), need_module(SERVER_MODULES));
 
-for my $scheme (@schemes) {
-  SKIP: {
-        skip "https: mod_ssl is not available to the test server", scalar @cases
-            unless $scheme eq 'http' || have_https();
+for_each_scheme(scalar @cases, sub {
+        my $scheme = shift;
         for my $c (@cases) {
             subtest "$scheme: $c->{name}" => sub {
                 Test::More::plan(tests => tests_for($c));
@@ -179,5 +177,4 @@ for my $scheme (@schemes) {
                 like($r->{message} // '', $c->{message}, 'detail Message') if $c->{message};
             };
         }
-    }
-}
+});

@@ -51,10 +51,8 @@ plan tests => $per_scheme * @schemes + 2,
     need(need_module(SERVER_MODULES),
          { "$PYTHON cannot import zeep (python3-zeep)" => \&have_zeep });
 
-for my $scheme (@schemes) {
-  SKIP: {
-        skip "https: mod_ssl is not available to the test server", $per_scheme
-            unless $scheme eq 'http' || have_https();
+for_each_scheme($per_scheme, sub {
+        my $scheme = shift;
         my $base = base_url($scheme);
         my $marker = marker();
         my($rc, $kv, $out) = run_client($marker, $base, 'alice', password('alice'),
@@ -72,8 +70,7 @@ for my $scheme (@schemes) {
         my @lines = config_lines($marker);
         is(join(' ', map { $_->{mailbox} // '?' } @lines), 'alice@example.org alice@example.org',
            "$scheme: both calls reached the module as alice");
-    }
-}
+});
 
 {
     my($rc, undef, $out) = run_client(marker(), base_url('http'), 'alice', 'not-her-password');

@@ -23,7 +23,7 @@ use XML::LibXML ();
 
 our @EXPORT = qw(
     NS_SOAP11 NS_SOAP12 NS_M NS_T NS_E ENDPOINT SERVER_MODULES
-    vars schema_dir schema_file have_https schemes hostport base_url ca_file
+    vars schema_dir schema_file have_https for_each_scheme hostport base_url ca_file
     password auth_header marker
     http_request soap_post
     soap_envelope find_op get_op version_header xml_escape line_col
@@ -65,8 +65,18 @@ sub have_https {
     return $cfg->{vhosts}->{mod_ssl} && $cfg->{vhosts}->{mod_ssl}->{port} ? 1 : 0;
 }
 
-# The schemes the server answers on: SOAP tests run over each.
-sub schemes { ('http', have_https() ? 'https' : ()) }
+# Runs $body->($scheme) for http and for https, each a block of $count tests;
+# the https block is skipped, visibly, when the server has no mod_ssl vhost.
+sub for_each_scheme {
+    my($count, $body) = @_;
+    for my $scheme ('http', 'https') {
+      SKIP: {
+            Test::More::skip("https: mod_ssl is not available to the test server", $count)
+                unless $scheme eq 'http' || have_https();
+            $body->($scheme);
+        }
+    }
+}
 
 sub hostport {
     my $scheme = shift || 'http';
