@@ -26,7 +26,7 @@ typedef enum {
 typedef enum {
     MT_REC_NONE = 0,
 
-    /* Postfix. queue_id is set on all but MT_REC_PF_REJECT. */
+    /* Postfix. queue_id is set on all but NOQUEUE rejects. */
     MT_REC_PF_CLIENT,      /**< smtpd: QID: client=NAME[ADDR][, sasl_method=M, sasl_username=U]
                                 -> client, client_addr, sasl_user */
     MT_REC_PF_PICKUP,      /**< pickup: QID: uid=N from=<S> -> uid, sender */
@@ -47,7 +47,8 @@ typedef enum {
     MT_REC_PF_REMOVED,     /**< qmgr: QID: removed */
     MT_REC_PF_REJECT,      /**< smtpd: NOQUEUE: reject: RCPT from NAME[ADDR]: CODE X.Y.Z <R>: TEXT;
                                 from=<S> to=<R> ... -> client, client_addr, dsn, text, sender,
-                                recipient */
+                                recipient; also "QID: [milter-]reject: ..." (queue_id set)
+                                and header/body_checks rejects */
 
     /* Dovecot. user is the mailbox user from "service(user)". */
     MT_REC_DV_DELIVERED,   /**< lmtp/lda: msgid=<ID>: saved mail to BOX, or sieve: msgid=<ID>:

@@ -94,7 +94,9 @@ static const char *classic_time(const char *s, const mt_syslog_clock_t *clock, a
         return s + 1;
     }
     year = reference_year(clock, &ref);
-    if (local_to_utc(year, mon, day, h, m, sec, usec, out) != 0)
+    /* Feb 29 read in a common year is from the leap year before */
+    if (local_to_utc(year, mon, day, h, m, sec, usec, out) != 0
+        && local_to_utc(--year, mon, day, h, m, sec, usec, out) != 0)
         return NULL;
     /* Not from the future: a December line read from a file last written in
      * January belongs to the year before. */
