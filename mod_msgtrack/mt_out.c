@@ -3,6 +3,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include "mt_out.h"
+#include "mt_utf8.h"
 
 typedef struct {
     apr_pool_t *pool;
@@ -82,26 +83,13 @@ void mt_out_printf(mt_out_t *out, const char *fmt, ...)
 /* Length of the valid UTF-8 sequence at s encoding an XML Char, or 0. */
 static apr_size_t utf8_xml_char(const unsigned char *s)
 {
-    unsigned long c;
-    apr_size_t n, i;
+    apr_size_t n;
 
-    if (s[0] < 0x80) {
-        if (s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n' || s[0] == '\r')
-            return 1;
-        return 0;
-    }
-    if ((s[0] & 0xE0) == 0xC0) { n = 2; c = s[0] & 0x1F; }
-    else if ((s[0] & 0xF0) == 0xE0) { n = 3; c = s[0] & 0x0F; }
-    else if ((s[0] & 0xF8) == 0xF0) { n = 4; c = s[0] & 0x07; }
-    else return 0;
-    for (i = 1; i < n; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3F);
-    }
-    /* overlong forms, surrogates, beyond Unicode, and the non-characters XML excludes */
-    if ((n == 2 && c < 0x80) || (n == 3 && c < 0x800) || (n == 4 && c < 0x10000)
-        || (c >= 0xD800 && c <= 0xDFFF) || c > 0x10FFFF || c == 0xFFFE || c == 0xFFFF)
+    if (s[0] < 0x80)
+        return (s[0] >= 0x20 || s[0] == '\t' || s[0] == '\n' || s[0] == '\r') ? 1 : 0;
+    n = mt_utf8_seq(s, 4);
+    /* U+FFFE and U+FFFF are well-formed UTF-8 but not XML characters */
+    if (n == 3 && s[0] == 0xEF && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF))
         return 0;
     return n;
 }

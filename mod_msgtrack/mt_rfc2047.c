@@ -5,6 +5,7 @@
 #include <apr_tables.h>
 #include <apr_xlate.h>
 #include "mt_rfc2047.h"
+#include "mt_utf8.h"
 
 /* ------------------------------------------------------------ output buffer */
 
@@ -33,35 +34,6 @@ static void buf_add(buf_t *b, const char *s, apr_size_t n)
     b->n += n;
 }
 
-static int is_cont(unsigned char c)
-{
-    return (c & 0xC0) == 0x80;
-}
-
-/* Length of the well-formed UTF-8 sequence at @a s (at most @a n bytes), or 0. */
-static apr_size_t utf8_seq(const unsigned char *s, apr_size_t n)
-{
-    unsigned char c = s[0];
-
-    if (c >= 0xC2 && c <= 0xDF)
-        return n >= 2 && is_cont(s[1]) ? 2 : 0;
-    if (c >= 0xE0 && c <= 0xEF) {
-        if (n < 3 || !is_cont(s[1]) || !is_cont(s[2]))
-            return 0;
-        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] > 0x9F))
-            return 0;   /* overlong, surrogate */
-        return 3;
-    }
-    if (c >= 0xF0 && c <= 0xF4) {
-        if (n < 4 || !is_cont(s[1]) || !is_cont(s[2]) || !is_cont(s[3]))
-            return 0;
-        if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] > 0x8F))
-            return 0;   /* overlong, beyond U+10FFFF */
-        return 4;
-    }
-    return 0;
-}
-
 /* Append @a n bytes as UTF-8: invalid bytes and NUL become U+FFFD. */
 static void put_utf8(buf_t *b, const char *src, apr_size_t n)
 {
@@ -73,7 +45,7 @@ static void put_utf8(buf_t *b, const char *src, apr_size_t n)
         if (s[i] >= 0x01 && s[i] < 0x80) {
             b->d[b->n++] = (char)s[i++];
         }
-        else if (s[i] && (len = utf8_seq(s + i, n - i)) != 0) {
+        else if (s[i] && (len = mt_utf8_seq(s + i, n - i)) != 0) {
             memcpy(b->d + b->n, s + i, len);
             b->n += len;
             i += len;
