@@ -249,16 +249,8 @@ static int handle_soap(request_rec *r, const msgtrack_server_t *srv, const mt_di
         return send_fault(r, err);
 
     memset(&req, 0, sizeof(req));
-    if (mt_request_op(env.operation) == MT_OP_UNKNOWN) {
-        err = mt_error_make(r->pool, MT_FAULT_EWS, "ErrorInvalidRequest",
-                            "The request is invalid: the operation {%s}%s is not supported "
-                            "here; this endpoint answers FindMessageTrackingReport and "
-                            "GetMessageTrackingReport.",
-                            env.operation->ns ? (const char *)env.operation->ns->href : "",
-                            (const char *)env.operation->name);
-        return send_fault(r, mt_error_at(err, NULL, mt_soap_node_line(env.operation),
-                                         mt_soap_node_column(env.operation)));
-    }
+    if ((err = mt_request_check_op(r->pool, env.operation)))
+        return send_fault(r, err);
     if (env.version && (err = mt_schema_validate(srv->schemas, r->pool, env.version)))
         return send_fault(r, err);
     if ((err = mt_request_check_version(r->pool, env.version, &req.server_version)))

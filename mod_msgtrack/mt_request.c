@@ -15,6 +15,19 @@ mt_op_e mt_request_op(xmlNodePtr op)
     return MT_OP_UNKNOWN;
 }
 
+mt_error_t *mt_request_check_op(apr_pool_t *p, xmlNodePtr op)
+{
+    mt_error_t *err;
+
+    if (mt_request_op(op) != MT_OP_UNKNOWN)
+        return NULL;
+    err = mt_error_make(p, MT_FAULT_EWS, "ErrorInvalidRequest",
+                        "The request is invalid: the operation %s is not supported here; "
+                        "this endpoint answers FindMessageTrackingReport and "
+                        "GetMessageTrackingReport.", op ? mt_soap_qname(p, op) : "(none)");
+    return mt_error_at(err, NULL, mt_soap_node_line(op), mt_soap_node_column(op));
+}
+
 const char *mt_request_op_name(mt_op_e op)
 {
     switch (op) {
@@ -214,7 +227,6 @@ mt_error_t *mt_request_decode(apr_pool_t *p, xmlNodePtr op, mt_request_t *req)
     case MT_OP_GET:
         return decode_get(p, op, &req->get);
     default:
-        return mt_error_make(p, MT_FAULT_EWS, "ErrorInvalidRequest",
-                             "The request is invalid: unknown operation.");
+        return mt_request_check_op(p, op);
     }
 }

@@ -24,6 +24,10 @@ typedef enum {
 /** Which operation the Body's element names; MT_OP_UNKNOWN otherwise. */
 mt_op_e mt_request_op(xmlNodePtr operation);
 
+/** NULL when the Body's element is one of the two operations, else the
+ *  ErrorInvalidRequest fault naming it, at its position. */
+mt_error_t *mt_request_check_op(apr_pool_t *p, xmlNodePtr operation);
+
 /** The operation's name, e.g. "FindMessageTrackingReport". */
 const char *mt_request_op_name(mt_op_e op);
 

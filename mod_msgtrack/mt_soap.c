@@ -282,7 +282,7 @@ int mt_soap_is(xmlNodePtr node, const char *ns, const char *local)
         && strcmp((const char *)node->name, local) == 0;
 }
 
-static const char *qname(apr_pool_t *p, xmlNodePtr node)
+const char *mt_soap_qname(apr_pool_t *p, xmlNodePtr node)
 {
     if (node->ns && node->ns->href)
         return apr_psprintf(p, "{%s}%s", node->ns->href, node->name);
@@ -330,7 +330,7 @@ mt_error_t *mt_soap_open(apr_pool_t *p, xmlDocPtr doc, mt_soap_request_t *req)
         else
             err = mt_error_make(p, MT_FAULT_VERSION_MISMATCH, "ErrorInvalidRequest",
                                 "The root element %s is not a SOAP 1.1 Envelope.",
-                                root ? qname(p, root) : "(none)");
+                                root ? mt_soap_qname(p, root) : "(none)");
         return mt_error_at(err, NULL, mt_soap_node_line(root), mt_soap_node_column(root));
     }
     req->envelope = root;
@@ -348,7 +348,7 @@ mt_error_t *mt_soap_open(apr_pool_t *p, xmlDocPtr doc, mt_soap_request_t *req)
         }
         else if (!body) {
             return invalid_at(p, n, apr_psprintf(p, "unexpected element %s in the SOAP Envelope.",
-                                                 qname(p, n)));
+                                                 mt_soap_qname(p, n)));
         }
         /* SOAP 1.1 allows further elements after the Body: ignored. */
     }
@@ -368,7 +368,7 @@ mt_error_t *mt_soap_open(apr_pool_t *p, xmlDocPtr doc, mt_soap_request_t *req)
                 mt_error_t *err = mt_error_make(
                     p, MT_FAULT_MUST_UNDERSTAND, "ErrorInvalidRequest",
                     "The SOAP header %s is marked mustUnderstand but is not understood "
-                    "by this server.", qname(p, n));
+                    "by this server.", mt_soap_qname(p, n));
                 return mt_error_at(err, NULL, mt_soap_node_line(n), mt_soap_node_column(n));
             }
         }

@@ -70,6 +70,9 @@ void mt_soap_write_fault(mt_out_t *out, const mt_error_t *err);
 /** Content type of every SOAP response. */
 #define MT_SOAP_CONTENT_TYPE "text/xml; charset=utf-8"
 
+/** "{namespace}local" of @a node (just "local" without a namespace). */
+const char *mt_soap_qname(apr_pool_t *p, xmlNodePtr node);
+
 /** Is @a node an element named {ns}local? */
 int mt_soap_is(xmlNodePtr node, const char *ns, const char *local);
 

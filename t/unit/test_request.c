@@ -181,6 +181,28 @@ int main(int argc, const char *const *argv)
                                     "</m:StartDateTime></m:FindMessageTrackingReport>");
         ok(r == NULL, "unrepresentable dateTime refused by the decoder");
     }
+    {
+        const char *src = ENV_OPEN "<s:Body>\n  <x:GetUserAvailabilityRequest xmlns:x=\"urn:x\"/>"
+                          "</s:Body></s:Envelope>";
+        xmlDocPtr d;
+        mt_soap_request_t env;
+        mt_request_t req;
+        mt_error_t *e;
+        mt_soap_parse(p, src, strlen(src), &d);
+        mt_soap_open(p, d, &env);
+        e = mt_request_check_op(p, env.operation);
+        is_str(e ? e->code : NULL, "ErrorInvalidRequest", "unknown operation refused");
+        like(e ? e->message : NULL, "{urn:x}GetUserAvailabilityRequest", "... and named");
+        ok(e && e->line == 2 && e->column == 3, "... at its position");
+        e = mt_request_decode(p, env.operation, &req);
+        like(e ? e->message : NULL, "{urn:x}GetUserAvailabilityRequest",
+             "decode refuses it the same way");
+        mt_soap_parse(p, ENV_OPEN "<s:Body><m:GetMessageTrackingReport/></s:Body></s:Envelope>",
+                      strlen(ENV_OPEN "<s:Body><m:GetMessageTrackingReport/></s:Body></s:Envelope>"),
+                      &d);
+        mt_soap_open(p, d, &env);
+        ok(mt_request_check_op(p, env.operation) == NULL, "a known operation passes");
+    }
     is_int(mt_request_op(NULL), MT_OP_UNKNOWN, "no element is no operation");
     is_str(mt_request_op_name(MT_OP_GET), "GetMessageTrackingReport", "op name");
 
