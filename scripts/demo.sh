@@ -5,26 +5,17 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$SRC/scripts/debian-deps.sh"
 PORT=${MSGTRACK_PORT:-8080}
 DEMO=${MSGTRACK_DEMO_DIR:-$SRC/_demo}
 HTTPD=${HTTPD:-/usr/sbin/apache2}
-MODULES=$(apxs -q LIBEXECDIR 2>/dev/null || echo /usr/lib/apache2/modules)
 
 PACKAGES=(build-essential autoconf automake libtool pkg-config apache2 apache2-dev
           libapr1-dev libaprutil1-dev libxml2-dev libdb-dev curl)
 
 log() { printf '==> %s\n' "$*" >&2; }
 
-missing=()
-for p in "${PACKAGES[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
-done
-if ((${#missing[@]})); then
-    [ "$(id -u)" = 0 ] || { echo "demo.sh: missing packages (run as root): ${missing[*]}" >&2; exit 1; }
-    log "installing: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+install_missing demo.sh "${PACKAGES[@]}"
 MODULES=$(apxs -q LIBEXECDIR)
 
 log "building in $DEMO/build"

@@ -10,6 +10,7 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
+. "$SRC/scripts/debian-deps.sh"
 SANITIZE=${MSGTRACK_SANITIZE:-1}
 TEST_USER=${MSGTRACK_TEST_USER:-msgtrack-test}
 
@@ -21,20 +22,6 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
-
-install_missing() {
-    local missing=() p
-    for p in "${PACKAGES[@]}"; do
-        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' \
-            || missing+=("$p")
-    done
-    ((${#missing[@]} == 0)) && return 0
-    [ "$(id -u)" = 0 ] || die "missing Debian packages (run as root to install): ${missing[*]}"
-    log "installing: ${missing[*]}"
-    apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
-        >/dev/null
-}
 
 # Runs one build (in $1, configure flags after it) and every suite; checks that
 # tests ran and passed.
@@ -106,7 +93,7 @@ if [ "${MSGTRACK_TEST_STAGE:-}" = user ]; then
     exit 0
 fi
 
-install_missing
+install_missing test.sh "${PACKAGES[@]}"
 
 if [ "$(id -u)" = 0 ]; then
     # Apache::Test refuses to run as root (and exits 0 doing so): hand an
