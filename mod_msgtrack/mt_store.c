@@ -1,5 +1,8 @@
-/* mt_store.c: the Berkeley DB environment, its format record and file offsets */
+/* mt_store.c: the Berkeley DB environment, its format record, file offsets,
+ * hops, events and their secondary indexes */
 #include <errno.h>
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <signal.h>
 #include <string.h>
@@ -12,6 +15,13 @@
 #include "mt_log.h"
 #include "mt_store.h"
 
+/* The secondary indexes of messages. */
+enum { SX_SENDER, SX_RECIPIENT, SX_MSGID, SX_TIME, SX_HOP, SX_N };
+
+static const char *const sx_name[SX_N] = {
+    "by_sender", "by_recipient", "by_msgid", "by_time", "by_hop"
+};
+
 struct mt_store_t {
     apr_pool_t *pool;
     const char *dir;
@@ -19,12 +29,26 @@ struct mt_store_t {
     DB_ENV *env;
     DB *meta;
     DB *files;
+    DB *messages;
+    DB *events;
+    /* Each secondary is opened twice in a writer: sec[] associated with
+     * messages, so that Berkeley DB maintains it, and ix[] as a plain B-tree
+     * for reading (an associated handle returns the primary's data and looks
+     * it up for every entry; the plain one returns the entry itself, whose
+     * key ends with the primary key). Readers only open ix[]. */
+    DB *sec[SX_N];
+    DB *ix[SX_N];
+    /* Writer: messages without its secondaries, to delete a hop that does
+     * not decode (its callbacks cannot tell which entries it had). */
+    DB *messages_plain;
 };
 
 struct mt_txn_t {
     mt_store_t *store;
     apr_pool_t *pool;
     DB_TXN *txn;
+    unsigned char *buf;     /* encoding and reading buffer, reused */
+    apr_size_t cap;
 };
 
 #define FORMAT_KEY "format"
@@ -89,8 +113,25 @@ static apr_status_t store_cleanup(void *data)
 
 void mt_store_close(mt_store_t *st)
 {
+    int i;
     if (!st)
         return;
+    /* Secondaries before their primary. */
+    for (i = 0; i < SX_N; i++) {
+        if (st->sec[i])
+            st->sec[i]->close(st->sec[i], 0);
+        if (st->ix[i])
+            st->ix[i]->close(st->ix[i], 0);
+        st->sec[i] = st->ix[i] = NULL;
+    }
+    if (st->events)
+        st->events->close(st->events, 0);
+    if (st->messages_plain)
+        st->messages_plain->close(st->messages_plain, 0);
+    st->messages_plain = NULL;
+    if (st->messages)
+        st->messages->close(st->messages, 0);
+    st->events = st->messages = NULL;
     if (st->files)
         st->files->close(st->files, 0);
     if (st->meta)
@@ -155,6 +196,8 @@ static const char *check_format(mt_store_t *st)
     return NULL;
 }
 
+static const char *open_hops(mt_store_t *st);
+
 const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
                           mt_store_t **out)
 {
@@ -214,7 +257,8 @@ const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
     if ((err = mt_store_failchk(st)) != NULL
         || (err = open_db(st, &st->meta, "meta")) != NULL
         || (err = open_db(st, &st->files, "files")) != NULL
-        || (err = check_format(st)) != NULL) {
+        || (err = check_format(st)) != NULL
+        || (err = open_hops(st)) != NULL) {
         mt_store_close(st);
         return err;
     }
@@ -295,6 +339,26 @@ unsigned long long mt_store_head_hash(const void *head, unsigned len)
 /* value: head_len(8) head_hash(8) offset(8) lines(8) format(8) updated(8) path */
 #define FILE_FIXED (6 * 8)
 
+/* A file record from its key (dev, ino) and value: 1, or 0 when damaged. */
+static int file_decode(apr_pool_t *p, const void *key, apr_size_t klen, const void *val,
+                       apr_size_t vlen, mt_store_file_t *f)
+{
+    const unsigned char *b = val;
+    if (klen != 16 || vlen < FILE_FIXED)
+        return 0;
+    memset(f, 0, sizeof(*f));
+    f->dev = get_u64(key);
+    f->ino = get_u64((const unsigned char *)key + 8);
+    f->head_len = (unsigned)get_u64(b);
+    f->head_hash = get_u64(b + 8);
+    f->offset = get_u64(b + 16);
+    f->lines = get_u64(b + 24);
+    f->format = (int)get_u64(b + 32);
+    f->updated = (apr_time_t)get_u64(b + 40);
+    f->path = apr_pstrmemdup(p, (const char *)b + FILE_FIXED, vlen - FILE_FIXED);
+    return 1;
+}
+
 int mt_store_file_get(mt_txn_t *t, apr_pool_t *p, unsigned long long dev,
                       unsigned long long ino, mt_store_file_t *f, const char **err)
 {
@@ -316,23 +380,10 @@ int mt_store_file_get(mt_txn_t *t, apr_pool_t *p, unsigned long long dev,
         *err = db_err_p(p, t->store, "reading a file record", rc);
         return -1;
     }
-    if (val.size < FILE_FIXED) {
+    if (!file_decode(p, k, sizeof(k), val.data, val.size, f)) {
         free(val.data);
         *err = apr_psprintf(p, "index %s: a file record is damaged (run verify)", t->store->dir);
         return -1;
-    }
-    {
-        const unsigned char *b = val.data;
-        memset(f, 0, sizeof(*f));
-        f->dev = dev;
-        f->ino = ino;
-        f->head_len = (unsigned)get_u64(b);
-        f->head_hash = get_u64(b + 8);
-        f->offset = get_u64(b + 16);
-        f->lines = get_u64(b + 24);
-        f->format = (int)get_u64(b + 32);
-        f->updated = (apr_time_t)get_u64(b + 40);
-        f->path = apr_pstrmemdup(p, (const char *)b + FILE_FIXED, val.size - FILE_FIXED);
     }
     free(val.data);
     return 1;
@@ -368,7 +419,10 @@ const char *mt_store_file_put(mt_txn_t *t, const mt_store_file_t *f)
 
 /* ------------------------------------------------------------------ counters */
 
-static const char *counter(mt_txn_t *t, const char *name, unsigned long long *value, int bump)
+/* Read counter @a name into @a value; with @a bump, add @a delta (the result
+ * is clamped at 0) and write it back. */
+static const char *counter(mt_txn_t *t, const char *name, unsigned long long *value, int bump,
+                           apr_int64_t delta)
 {
     DBT key, val;
     unsigned char buf[8];
@@ -392,7 +446,12 @@ static const char *counter(mt_txn_t *t, const char *name, unsigned long long *va
         *value = val.size == 8 ? get_u64(buf) : 0;
     if (!bump)
         return NULL;
-    *value += 1;
+    if (delta >= 0)
+        *value += (unsigned long long)delta;
+    else if (*value >= (unsigned long long)-(delta + 1) + 1)
+        *value -= (unsigned long long)-(delta + 1) + 1;
+    else
+        *value = 0;
     put_u64(buf, *value);
     val.size = 8;
     rc = t->store->meta->put(t->store->meta, t->txn, &key, &val, 0);
@@ -401,10 +460,1587 @@ static const char *counter(mt_txn_t *t, const char *name, unsigned long long *va
 
 const char *mt_store_counter_next(mt_txn_t *t, const char *name, unsigned long long *value)
 {
-    return counter(t, name, value, 1);
+    return counter(t, name, value, 1, 1);
 }
 
 const char *mt_store_counter_get(mt_txn_t *t, const char *name, unsigned long long *value)
 {
-    return counter(t, name, value, 0);
+    return counter(t, name, value, 0, 0);
+}
+
+const char *mt_store_counter_add(mt_txn_t *t, const char *name, apr_int64_t delta)
+{
+    unsigned long long v;
+    if (t->store->mode != MT_STORE_WRITER)
+        return apr_psprintf(t->pool, "index %s is open read-only", t->store->dir);
+    return counter(t, name, &v, 1, delta);
+}
+
+/* ------------------------------------------------------------------ facts */
+
+const char *mt_fact_name(int fact)
+{
+    static const char *const names[MT_FACT_LAST_] = {
+        "none", "receive", "submit", "resolve", "expand", "redirect", "relay",
+        "relay-external", "deliver", "filed", "defer", "fail", "fail-rules",
+        "mod-pending", "mod-approved", "mod-rejected", "read", "notread"
+    };
+    return fact >= 0 && fact < MT_FACT_LAST_ ? names[fact] : "unknown";
+}
+
+/* ------------------------------------------------------------------ record encoding
+ *
+ * Records are a layout version byte, then fields in a fixed order:
+ *   unsigned integers  LEB128 varint (7 bits a byte, low first, at most 10 bytes)
+ *   signed integers    zig-zag, then varint
+ *   strings            varint(length + 1), then the bytes; 0 is NULL
+ *   arrays             varint(count), then the elements
+ *
+ * hop (messages):
+ *   version(1)=1 kind flags first(signed) last-first(signed, mod 2^64)
+ *   host local_id message_id ref_message_id sender
+ *   ndr_of subject client auth_user notify_kind size(signed) nrcpt(signed)
+ *   nevents rcpts[addr orig flags] hdr_rcpts[string]
+ * The fields the secondary indexes need come first, so that the associate
+ * callbacks stop decoding early (DEC_HEAD, DEC_KEYS).
+ *
+ * event (events):
+ *   version(1)=1 fact time(signed) recipient root relay next_id dsn text
+ *   folder session
+ */
+
+#define REC_VERSION 1
+#define TIME_BIAS 0x8000000000000000ULL
+/* version, kind, flags, first, last: what DEC_HEAD reads, at most this long */
+#define HEAD_MAX (1 + 4 * 10)
+#define VARINT_MAX 10
+
+static apr_int64_t u2s(apr_uint64_t u)
+{
+    return u <= (apr_uint64_t)INT64_MAX ? (apr_int64_t)u : -(apr_int64_t)(~u) - 1;
+}
+
+static apr_uint64_t zz_enc(apr_int64_t v)
+{
+    apr_uint64_t u = (apr_uint64_t)v;
+    return (u << 1) ^ (0 - (u >> 63));
+}
+
+static apr_uint64_t zz_dec(apr_uint64_t z)
+{
+    return (z >> 1) ^ (0 - (z & 1));
+}
+
+static unsigned char *w_uv(unsigned char *b, apr_uint64_t v)
+{
+    while (v >= 0x80) {
+        *b++ = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    *b++ = (unsigned char)v;
+    return b;
+}
+
+static unsigned char *w_sv(unsigned char *b, apr_int64_t v)
+{
+    return w_uv(b, zz_enc(v));
+}
+
+static unsigned char *w_str(unsigned char *b, const char *s, apr_size_t n)
+{
+    if (!s) {
+        *b++ = 0;
+        return b;
+    }
+    b = w_uv(b, (apr_uint64_t)n + 1);
+    memcpy(b, s, n);
+    return b + n;
+}
+
+static apr_size_t slen(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
+/* A bounds-checked reader: once bad, it stays bad and reads nothing. */
+typedef struct {
+    const unsigned char *p, *end;
+    int bad;
+} rd_t;
+
+/* A string in a record: p NULL for NULL. Not NUL-terminated. */
+typedef struct {
+    const char *p;
+    apr_size_t n;
+} str_t;
+
+static void rd_init(rd_t *r, const void *data, apr_size_t size)
+{
+    r->p = data;
+    r->end = r->p + size;
+    r->bad = 0;
+}
+
+static apr_uint64_t rd_uv(rd_t *r)
+{
+    apr_uint64_t v = 0;
+    unsigned shift = 0;
+    while (!r->bad) {
+        unsigned char c;
+        if (r->p >= r->end || (shift == 63 && *r->p > 1)) {
+            r->bad = 1;
+            break;
+        }
+        c = *r->p++;
+        v |= (apr_uint64_t)(c & 0x7f) << shift;
+        if (!(c & 0x80))
+            return v;
+        shift += 7;
+    }
+    return 0;
+}
+
+static unsigned rd_u32(rd_t *r)
+{
+    apr_uint64_t v = rd_uv(r);
+    if (v > UINT_MAX) {
+        r->bad = 1;
+        return 0;
+    }
+    return (unsigned)v;
+}
+
+static int rd_int(rd_t *r)
+{
+    apr_int64_t v = u2s(zz_dec(rd_uv(r)));
+    if (v < INT_MIN || v > INT_MAX) {
+        r->bad = 1;
+        return 0;
+    }
+    return (int)v;
+}
+
+static str_t rd_str(rd_t *r)
+{
+    str_t s = { NULL, 0 };
+    apr_uint64_t n = rd_uv(r);
+    if (r->bad || n == 0)
+        return s;
+    if (n - 1 > (apr_uint64_t)(r->end - r->p)) {
+        r->bad = 1;
+        return s;
+    }
+    s.p = (const char *)r->p;
+    s.n = (apr_size_t)(n - 1);
+    r->p += s.n;
+    return s;
+}
+
+/* Copy @a s NUL-terminated to *@a w (a block at least as big as the record
+ * it comes from: a string takes at least its length + 1 there). */
+static const char *cstr(char **w, str_t s)
+{
+    char *r;
+    if (!s.p)
+        return NULL;
+    r = *w;
+    memcpy(r, s.p, s.n);
+    r[s.n] = '\0';
+    *w += s.n + 1;
+    return r;
+}
+
+/* A decoded hop, pointing into the record. */
+typedef struct {
+    int kind;
+    unsigned flags;
+    apr_time_t first, last;
+    str_t host, local_id, message_id, ref_message_id, sender;
+    apr_uint64_t ndr_of;
+    str_t subject, client, auth_user, notify_kind;
+    apr_int64_t size;
+    int nrcpt;
+    unsigned nevents;
+    unsigned nrcpts, nhdr;
+    rd_t rcpts, hdr;        /* the arrays, checked: read them with rd_rcpt, rd_str */
+} msg_view_t;
+
+enum { DEC_HEAD, DEC_KEYS, DEC_ALL };
+
+static void rd_rcpt(rd_t *r, str_t *addr, str_t *orig, unsigned *flags)
+{
+    *addr = rd_str(r);
+    *orig = rd_str(r);
+    *flags = rd_u32(r);
+}
+
+/* Decode a hop up to @a level: 0, or -1 when the record is damaged. */
+static int msg_decode(msg_view_t *v, const void *data, apr_size_t size, int level)
+{
+    rd_t r;
+    unsigned i;
+    str_t a, o;
+    unsigned f;
+
+    rd_init(&r, data, size);
+    if (size < 1 || *r.p++ != REC_VERSION)
+        return -1;
+    v->kind = (int)rd_u32(&r);
+    v->flags = rd_u32(&r);
+    v->first = u2s(zz_dec(rd_uv(&r)));
+    v->last = u2s((apr_uint64_t)v->first + zz_dec(rd_uv(&r)));
+    if (r.bad || v->kind < MT_HOP_POSTFIX || v->kind > MT_HOP_MAILBOX)
+        return -1;
+    if (level == DEC_HEAD)
+        return 0;
+    v->host = rd_str(&r);
+    v->local_id = rd_str(&r);
+    v->message_id = rd_str(&r);
+    v->ref_message_id = rd_str(&r);
+    v->sender = rd_str(&r);
+    if (level == DEC_KEYS)
+        return r.bad ? -1 : 0;
+    v->ndr_of = rd_uv(&r);
+    v->subject = rd_str(&r);
+    v->client = rd_str(&r);
+    v->auth_user = rd_str(&r);
+    v->notify_kind = rd_str(&r);
+    v->size = u2s(zz_dec(rd_uv(&r)));
+    v->nrcpt = rd_int(&r);
+    v->nevents = rd_u32(&r);
+    /* A recipient takes at least 3 bytes, a header address 1: a damaged
+     * count cannot make the caller allocate much. */
+    v->nrcpts = rd_u32(&r);
+    if (r.bad || v->nrcpts > (apr_size_t)(r.end - r.p) / 3)
+        return -1;
+    v->rcpts = r;
+    for (i = 0; i < v->nrcpts && !r.bad; i++)
+        rd_rcpt(&r, &a, &o, &f);
+    v->rcpts.end = r.p;
+    v->nhdr = rd_u32(&r);
+    if (r.bad || v->nhdr > (apr_size_t)(r.end - r.p))
+        return -1;
+    v->hdr = r;
+    for (i = 0; i < v->nhdr && !r.bad; i++)
+        rd_str(&r);
+    v->hdr.end = r.p;
+    return r.bad || r.p != r.end ? -1 : 0;
+}
+
+/* Make sure the transaction's buffer holds @a need bytes. */
+static unsigned char *txn_buf(mt_txn_t *t, apr_size_t need)
+{
+    if (t->cap < need) {
+        apr_size_t cap = t->cap ? t->cap : 1024;
+        while (cap < need)
+            cap *= 2;
+        t->buf = apr_palloc(t->pool, cap);
+        t->cap = cap;
+    }
+    return t->buf;
+}
+
+#define MSG_NSTR 9
+
+/* Encode @a m into the transaction's buffer; returns its length. */
+static apr_size_t msg_encode(mt_txn_t *t, const mt_msg_t *m, const unsigned char **out)
+{
+    const char *s[MSG_NSTR];
+    apr_size_t n[MSG_NSTR], need = 1 + 12 * VARINT_MAX;
+    const apr_array_header_t *rc = m->rcpts, *hd = m->hdr_rcpts;
+    int nr = rc ? rc->nelts : 0, nh = hd ? hd->nelts : 0, i;
+    unsigned char *b, *w;
+
+    s[0] = m->host; s[1] = m->local_id; s[2] = m->message_id; s[3] = m->ref_message_id;
+    s[4] = m->sender; s[5] = m->subject; s[6] = m->client; s[7] = m->auth_user;
+    s[8] = m->notify_kind;
+    for (i = 0; i < MSG_NSTR; i++) {
+        n[i] = slen(s[i]);
+        need += n[i] + VARINT_MAX;
+    }
+    for (i = 0; i < nr; i++) {
+        const mt_rcpt_t *r = &APR_ARRAY_IDX(rc, i, mt_rcpt_t);
+        need += slen(r->addr) + slen(r->orig) + 3 * VARINT_MAX;
+    }
+    for (i = 0; i < nh; i++)
+        need += slen(APR_ARRAY_IDX(hd, i, const char *)) + VARINT_MAX;
+
+    w = b = txn_buf(t, need);
+    *w++ = REC_VERSION;
+    w = w_uv(w, (unsigned)m->kind);
+    w = w_uv(w, m->flags);
+    w = w_sv(w, m->first);
+    w = w_sv(w, u2s((apr_uint64_t)m->last - (apr_uint64_t)m->first));
+    for (i = 0; i < 5; i++)
+        w = w_str(w, s[i], n[i]);
+    w = w_uv(w, m->ndr_of);
+    for (i = 5; i < MSG_NSTR; i++)
+        w = w_str(w, s[i], n[i]);
+    w = w_sv(w, m->size);
+    w = w_sv(w, m->nrcpt);
+    w = w_uv(w, m->nevents);
+    w = w_uv(w, (apr_uint64_t)nr);
+    for (i = 0; i < nr; i++) {
+        const mt_rcpt_t *r = &APR_ARRAY_IDX(rc, i, mt_rcpt_t);
+        w = w_str(w, r->addr, slen(r->addr));
+        w = w_str(w, r->orig, slen(r->orig));
+        w = w_uv(w, r->flags);
+    }
+    w = w_uv(w, (apr_uint64_t)nh);
+    for (i = 0; i < nh; i++) {
+        const char *h = APR_ARRAY_IDX(hd, i, const char *);
+        w = w_str(w, h, slen(h));
+    }
+    *out = b;
+    return (apr_size_t)(w - b);
+}
+
+/* Fill @a m from a decoded (DEC_ALL) hop, strings and arrays in @a p. */
+static void msg_fill(apr_pool_t *p, const msg_view_t *v, apr_size_t size, apr_uint64_t key,
+                     mt_msg_t *m)
+{
+    char *w = apr_palloc(p, size + 1);
+    rd_t r;
+    unsigned i;
+
+    m->key = key;
+    m->kind = v->kind;
+    m->first = v->first;
+    m->last = v->last;
+    m->host = cstr(&w, v->host);
+    m->local_id = cstr(&w, v->local_id);
+    m->message_id = cstr(&w, v->message_id);
+    m->ref_message_id = cstr(&w, v->ref_message_id);
+    m->ndr_of = v->ndr_of;
+    m->sender = cstr(&w, v->sender);
+    m->subject = cstr(&w, v->subject);
+    m->client = cstr(&w, v->client);
+    m->auth_user = cstr(&w, v->auth_user);
+    m->notify_kind = cstr(&w, v->notify_kind);
+    m->size = v->size;
+    m->nrcpt = v->nrcpt;
+    m->flags = v->flags;
+    m->nevents = v->nevents;
+    m->rcpts = apr_array_make(p, v->nrcpts ? (int)v->nrcpts : 1, sizeof(mt_rcpt_t));
+    r = v->rcpts;
+    for (i = 0; i < v->nrcpts; i++) {
+        mt_rcpt_t *rc = apr_array_push(m->rcpts);
+        str_t a, o;
+        rd_rcpt(&r, &a, &o, &rc->flags);
+        rc->addr = cstr(&w, a);
+        rc->orig = cstr(&w, o);
+    }
+    m->hdr_rcpts = apr_array_make(p, v->nhdr ? (int)v->nhdr : 1, sizeof(const char *));
+    r = v->hdr;
+    for (i = 0; i < v->nhdr; i++)
+        APR_ARRAY_PUSH(m->hdr_rcpts, const char *) = cstr(&w, rd_str(&r));
+}
+
+#define EV_NSTR 8
+
+static apr_size_t event_encode(mt_txn_t *t, const mt_event_t *e, const unsigned char **out)
+{
+    const char *s[EV_NSTR];
+    apr_size_t n[EV_NSTR], need = 1 + 2 * VARINT_MAX;
+    unsigned char *b, *w;
+    int i;
+
+    s[0] = e->recipient; s[1] = e->root; s[2] = e->relay; s[3] = e->next_id;
+    s[4] = e->dsn; s[5] = e->text; s[6] = e->folder; s[7] = e->session;
+    for (i = 0; i < EV_NSTR; i++) {
+        n[i] = slen(s[i]);
+        need += n[i] + VARINT_MAX;
+    }
+    w = b = txn_buf(t, need);
+    *w++ = REC_VERSION;
+    w = w_uv(w, (unsigned)e->fact);
+    w = w_sv(w, e->time);
+    for (i = 0; i < EV_NSTR; i++)
+        w = w_str(w, s[i], n[i]);
+    *out = b;
+    return (apr_size_t)(w - b);
+}
+
+/* Decode an event (key: hop(8) seq(4)); with @a p NULL only check it.
+ * 0, or -1 when damaged. */
+static int event_decode(apr_pool_t *p, const unsigned char *key, apr_size_t klen,
+                        const void *data, apr_size_t size, mt_event_t *e)
+{
+    str_t s[EV_NSTR];
+    apr_uint64_t fact;
+    apr_time_t time;
+    rd_t r;
+    char *w;
+    int i;
+
+    rd_init(&r, data, size);
+    if (klen != 12 || size < 1 || *r.p++ != REC_VERSION)
+        return -1;
+    fact = rd_uv(&r);
+    time = u2s(zz_dec(rd_uv(&r)));
+    for (i = 0; i < EV_NSTR; i++)
+        s[i] = rd_str(&r);
+    if (r.bad || r.p != r.end || fact > INT_MAX)
+        return -1;
+    if (!p)
+        return 0;
+    w = apr_palloc(p, size + 1);
+    e->msg = get_u64(key);
+    e->seq = (unsigned)((key[8] << 24) | (key[9] << 16) | (key[10] << 8) | key[11]);
+    e->time = time;
+    e->fact = (int)fact;
+    e->recipient = cstr(&w, s[0]);
+    e->root = cstr(&w, s[1]);
+    e->relay = cstr(&w, s[2]);
+    e->next_id = cstr(&w, s[3]);
+    e->dsn = cstr(&w, s[4]);
+    e->text = cstr(&w, s[5]);
+    e->folder = cstr(&w, s[6]);
+    e->session = cstr(&w, s[7]);
+    return 0;
+}
+
+static void event_key(unsigned char *k, apr_uint64_t msg, unsigned seq)
+{
+    put_u64(k, msg);
+    k[8] = (unsigned char)(seq >> 24);
+    k[9] = (unsigned char)(seq >> 16);
+    k[10] = (unsigned char)(seq >> 8);
+    k[11] = (unsigned char)seq;
+}
+
+/* ------------------------------------------------------------------ secondary keys */
+
+static void put_time(unsigned char *b, apr_time_t t)
+{
+    put_u64(b, (apr_uint64_t)t ^ TIME_BIAS);
+}
+
+static apr_time_t get_time(const unsigned char *b)
+{
+    return u2s(get_u64(b) ^ TIME_BIAS);
+}
+
+static unsigned char *w_lower(unsigned char *b, const char *s, apr_size_t n)
+{
+    apr_size_t i;
+    for (i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        *b++ = c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+    }
+    return b;
+}
+
+/* The value part of a by_sender, by_recipient or by_msgid key: [tag]
+ * value NUL, the value lower-cased when asked. Returns its length; writes
+ * it when @a b is not NULL. */
+static apr_size_t val_prefix(unsigned char *b, int tag, const char *s, apr_size_t n, int lower)
+{
+    if (b) {
+        if (tag)
+            *b++ = (unsigned char)tag;
+        if (lower)
+            b = w_lower(b, s, n);
+        else if (n)
+            memcpy(b, s, n), b += n;
+        *b = '\0';
+    }
+    return (tag ? 1 : 0) + n + 1;
+}
+
+/* The value part of a by_hop key: kind lower(host) NUL local-id NUL, and
+ * message-id NUL for a mailbox hop. NULL strings count as "". */
+static apr_size_t hop_prefix(unsigned char *b, int kind, str_t host, str_t local, str_t msgid)
+{
+    int mbox = kind == MT_HOP_MAILBOX;
+    if (b) {
+        *b++ = (unsigned char)kind;
+        b = w_lower(b, host.p, host.n);
+        *b++ = '\0';
+        if (local.n)
+            memcpy(b, local.p, local.n), b += local.n;
+        *b++ = '\0';
+        if (mbox) {
+            if (msgid.n)
+                memcpy(b, msgid.p, msgid.n), b += msgid.n;
+            *b = '\0';
+        }
+    }
+    return 1 + host.n + 1 + local.n + 1 + (mbox ? msgid.n + 1 : 0);
+}
+
+/* first(8) key(8), which ends every secondary key. */
+static void key_suffix(unsigned char *b, apr_time_t first, const unsigned char *pk)
+{
+    put_time(b, first);
+    memcpy(b + 8, pk, 8);
+}
+
+/* Several keys in one allocation: DBTs, then their bytes. Counting pass when
+ * dbt is NULL. */
+typedef struct {
+    unsigned n;
+    apr_size_t bytes;
+    DBT *dbt;
+    unsigned char *w;
+    apr_time_t first;
+    const unsigned char *pk;
+} keyset_t;
+
+static void ks_add(keyset_t *ks, int tag, str_t s, int lower)
+{
+    apr_size_t len;
+    DBT *d;
+    if (!s.p)
+        return;
+    len = val_prefix(NULL, tag, s.p, s.n, lower) + 16;
+    if (!ks->dbt) {
+        ks->n++;
+        ks->bytes += len;
+        return;
+    }
+    d = &ks->dbt[ks->n++];
+    memset(d, 0, sizeof(*d));
+    d->data = ks->w;
+    d->size = (u_int32_t)len;
+    val_prefix(ks->w, tag, s.p, s.n, lower);
+    key_suffix(ks->w + len - 16, ks->first, ks->pk);
+    ks->w += len;
+}
+
+static void ks_components(int ix, const msg_view_t *v, keyset_t *ks)
+{
+    if (ix == SX_MSGID) {
+        ks_add(ks, 'm', v->message_id, 0);
+        ks_add(ks, 'r', v->ref_message_id, 0);
+    }
+    else {
+        rd_t r = v->rcpts;
+        unsigned i, f;
+        str_t a, o;
+        for (i = 0; i < v->nrcpts; i++) {
+            rd_rcpt(&r, &a, &o, &f);
+            ks_add(ks, 0, a, 1);
+            ks_add(ks, 0, o, 1);
+        }
+    }
+}
+
+static int dbt_cmp(const void *a, const void *b)
+{
+    const DBT *x = a, *y = b;
+    u_int32_t n = x->size < y->size ? x->size : y->size;
+    int c = memcmp(x->data, y->data, n);
+    return c ? c : (x->size > y->size) - (x->size < y->size);
+}
+
+static int dbt_eq(const DBT *x, const void *data, u_int32_t size)
+{
+    return x->size == size && memcmp(x->data, data, size) == 0;
+}
+
+/* The decoding each index needs. */
+static const int sx_level[SX_N] = { DEC_KEYS, DEC_ALL, DEC_KEYS, DEC_HEAD, DEC_KEYS };
+
+/* The keys of index @a ix for hop @a pk, as an associate callback returns
+ * them: one malloc'd key, or DB_DBT_MULTIPLE (one allocation), both
+ * DB_DBT_APPMALLOC; DB_DONOTINDEX when none; ENOMEM. */
+static int hop_keys(int ix, const unsigned char *pk, const msg_view_t *v, DBT *res)
+{
+    keyset_t ks;
+    apr_size_t len;
+    unsigned char *b;
+    unsigned i, n;
+
+    memset(res, 0, sizeof(*res));
+    switch (ix) {
+    case SX_TIME:
+        len = 16;
+        break;
+    case SX_SENDER:
+        if (v->kind == MT_HOP_MAILBOX || !v->sender.p)
+            return DB_DONOTINDEX;
+        len = val_prefix(NULL, 0, v->sender.p, v->sender.n, 1) + 16;
+        break;
+    case SX_HOP:
+        len = hop_prefix(NULL, v->kind, v->host, v->local_id, v->message_id) + 16;
+        break;
+    case SX_RECIPIENT:
+        if (v->kind == MT_HOP_MAILBOX)
+            return DB_DONOTINDEX;
+        /* fall through */
+    default:
+        memset(&ks, 0, sizeof(ks));
+        ks_components(ix, v, &ks);
+        if (ks.n == 0)
+            return DB_DONOTINDEX;
+        if ((b = malloc(ks.n * sizeof(DBT) + ks.bytes)) == NULL)
+            return ENOMEM;
+        ks.dbt = (DBT *)(void *)b;
+        ks.w = b + ks.n * sizeof(DBT);
+        ks.n = 0;
+        ks.first = v->first;
+        ks.pk = pk;
+        ks_components(ix, v, &ks);
+        if (ks.n > 1)
+            qsort(ks.dbt, ks.n, sizeof(DBT), dbt_cmp);
+        for (i = n = 1; i < ks.n; i++)
+            if (dbt_cmp(&ks.dbt[i], &ks.dbt[n - 1]) != 0)
+                ks.dbt[n++] = ks.dbt[i];
+        res->data = b;
+        res->size = n;
+        res->flags = DB_DBT_MULTIPLE | DB_DBT_APPMALLOC;
+        return 0;
+    }
+    if ((b = malloc(len)) == NULL)
+        return ENOMEM;
+    if (ix == SX_SENDER)
+        val_prefix(b, 0, v->sender.p, v->sender.n, 1);
+    else if (ix == SX_HOP)
+        hop_prefix(b, v->kind, v->host, v->local_id, v->message_id);
+    key_suffix(b + len - 16, v->first, pk);
+    res->data = b;
+    res->size = (u_int32_t)len;
+    res->flags = DB_DBT_APPMALLOC;
+    return 0;
+}
+
+/* Decode hop @a pkey/@a data as index @a ix needs and derive its keys. A
+ * record that does not decode is not indexed, so that it can be deleted. */
+static int derive_keys(int ix, const DBT *pkey, const DBT *data, DBT *res)
+{
+    msg_view_t v;
+    if (pkey->size != 8 || msg_decode(&v, data->data, data->size, sx_level[ix]) != 0) {
+        memset(res, 0, sizeof(*res));
+        return DB_DONOTINDEX;
+    }
+    return hop_keys(ix, pkey->data, &v, res);
+}
+
+static void keys_free(DBT *res)
+{
+    free(res->data);
+    memset(res, 0, sizeof(*res));
+}
+
+static int keys_count(const DBT *res)
+{
+    return res->flags & DB_DBT_MULTIPLE ? (int)res->size : res->data ? 1 : 0;
+}
+
+static const DBT *keys_at(const DBT *res, int i)
+{
+    return res->flags & DB_DBT_MULTIPLE ? &((const DBT *)res->data)[i] : res;
+}
+
+static int cb_sender(DB *s, const DBT *k, const DBT *d, DBT *r)
+{
+    (void)s;
+    return derive_keys(SX_SENDER, k, d, r);
+}
+
+static int cb_recipient(DB *s, const DBT *k, const DBT *d, DBT *r)
+{
+    (void)s;
+    return derive_keys(SX_RECIPIENT, k, d, r);
+}
+
+static int cb_msgid(DB *s, const DBT *k, const DBT *d, DBT *r)
+{
+    (void)s;
+    return derive_keys(SX_MSGID, k, d, r);
+}
+
+static int cb_time(DB *s, const DBT *k, const DBT *d, DBT *r)
+{
+    (void)s;
+    return derive_keys(SX_TIME, k, d, r);
+}
+
+static int cb_hop(DB *s, const DBT *k, const DBT *d, DBT *r)
+{
+    (void)s;
+    return derive_keys(SX_HOP, k, d, r);
+}
+
+typedef int (*assoc_cb)(DB *, const DBT *, const DBT *, DBT *);
+static const assoc_cb sx_cb[SX_N] = { cb_sender, cb_recipient, cb_msgid, cb_time, cb_hop };
+
+static const char *open_hops(mt_store_t *st)
+{
+    const char *err;
+    int i, rc;
+
+    if ((err = open_db(st, &st->messages, "messages")) != NULL
+        || (err = open_db(st, &st->events, "events")) != NULL)
+        return err;
+    for (i = 0; i < SX_N; i++)
+        if ((err = open_db(st, &st->ix[i], sx_name[i])) != NULL)
+            return err;
+    if (st->mode != MT_STORE_WRITER)
+        return NULL;
+    if ((err = open_db(st, &st->messages_plain, "messages")) != NULL)
+        return err;
+    for (i = 0; i < SX_N; i++) {
+        if ((err = open_db(st, &st->sec[i], sx_name[i])) != NULL)
+            return err;
+        rc = st->messages->associate(st->messages, NULL, st->sec[i], sx_cb[i], 0);
+        if (rc != 0)
+            return db_err(st, apr_psprintf(st->pool, "associating %s", sx_name[i]), rc);
+    }
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ cursors */
+
+/* A cursor whose key and data libdb (re)allocates, or, with CUR_KEYS, whose
+ * data is not read at all, or with CUR_HEAD only the first HEAD_MAX bytes. */
+enum { CUR_ALL, CUR_KEYS, CUR_HEAD };
+
+typedef struct {
+    DBC *c;
+    DBT k, d;
+    unsigned char head[HEAD_MAX];
+} cur_t;
+
+static int cur_open(mt_txn_t *t, DB *db, cur_t *c, int what)
+{
+    memset(&c->k, 0, sizeof(c->k));
+    memset(&c->d, 0, sizeof(c->d));
+    c->k.flags = DB_DBT_REALLOC;
+    if (what == CUR_KEYS) {
+        c->d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+    }
+    else if (what == CUR_HEAD) {
+        c->d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+        c->d.data = c->head;
+        c->d.ulen = c->d.dlen = HEAD_MAX;
+    }
+    else {
+        c->d.flags = DB_DBT_REALLOC;
+    }
+    c->c = NULL;
+    return db->cursor(db, t->txn, &c->c, 0);
+}
+
+/* Position at the first key >= @a key. */
+static int cur_seek(cur_t *c, const void *key, apr_size_t n)
+{
+    void *k = realloc(c->k.data, n ? n : 1);
+    if (!k)
+        return ENOMEM;
+    memcpy(k, key, n);
+    c->k.data = k;
+    c->k.size = (u_int32_t)n;
+    return c->c->get(c->c, &c->k, &c->d, DB_SET_RANGE);
+}
+
+static int cur_get(cur_t *c, u_int32_t flags)
+{
+    return c->c->get(c->c, &c->k, &c->d, flags);
+}
+
+static void cur_close(cur_t *c)
+{
+    if (c->c)
+        c->c->close(c->c);
+    c->c = NULL;
+    free(c->k.data);
+    if (c->d.flags & DB_DBT_REALLOC)
+        free(c->d.data);
+    c->k.data = c->d.data = NULL;
+}
+
+/* ------------------------------------------------------------------ hops */
+
+static const char *read_only(mt_txn_t *t)
+{
+    return t->store->mode == MT_STORE_WRITER ? NULL
+        : apr_psprintf(t->pool, "index %s is open read-only", t->store->dir);
+}
+
+static const char *damaged_hop(apr_pool_t *p, mt_store_t *st, apr_uint64_t key)
+{
+    return apr_psprintf(p, "index %s: hop %" APR_UINT64_T_FMT " is damaged (run verify)",
+                        st->dir, key);
+}
+
+const char *mt_store_msg_new(mt_txn_t *t, mt_msg_t *m)
+{
+    unsigned long long v;
+    const char *err = read_only(t);
+    if (!err)
+        err = counter(t, "message", &v, 1, 1);
+    if (!err)
+        m->key = v;
+    return err;
+}
+
+const char *mt_store_msg_put(mt_txn_t *t, const mt_msg_t *m)
+{
+    const unsigned char *b;
+    unsigned char k[8];
+    DBT key, val;
+    const char *err;
+    int rc;
+
+    if ((err = read_only(t)) != NULL)
+        return err;
+    if (m->kind < MT_HOP_POSTFIX || m->kind > MT_HOP_MAILBOX)
+        return apr_psprintf(t->pool, "index %s: hop %" APR_UINT64_T_FMT " has no valid kind "
+                            "(%d)", t->store->dir, m->key, m->kind);
+    memset(&key, 0, sizeof(key));
+    memset(&val, 0, sizeof(val));
+    put_u64(k, m->key);
+    key.data = k;
+    key.size = 8;
+    val.size = (u_int32_t)msg_encode(t, m, &b);
+    val.data = (void *)b;
+    rc = t->store->messages->put(t->store->messages, t->txn, &key, &val, 0);
+    return rc ? db_err_p(t->pool, t->store, apr_psprintf(t->pool, "writing hop %"
+                         APR_UINT64_T_FMT, m->key), rc) : NULL;
+}
+
+/* Read a whole record into the transaction's buffer: 0, DB_NOTFOUND, or an error. */
+static int get_rec(mt_txn_t *t, DB *db, const void *k, apr_size_t klen, DBT *val)
+{
+    DBT key;
+    int rc;
+
+    memset(&key, 0, sizeof(key));
+    key.data = (void *)k;
+    key.size = (u_int32_t)klen;
+    memset(val, 0, sizeof(*val));
+    val->flags = DB_DBT_USERMEM;
+    val->data = txn_buf(t, 512);
+    val->ulen = (u_int32_t)t->cap;
+    rc = db->get(db, t->txn, &key, val, 0);
+    if (rc == DB_BUFFER_SMALL) {
+        val->data = txn_buf(t, val->size);
+        val->ulen = (u_int32_t)t->cap;
+        rc = db->get(db, t->txn, &key, val, 0);
+    }
+    return rc;
+}
+
+int mt_store_msg_get(mt_txn_t *t, apr_pool_t *p, apr_uint64_t key, mt_msg_t *m,
+                     const char **err)
+{
+    unsigned char k[8];
+    msg_view_t v;
+    DBT val;
+    int rc;
+
+    put_u64(k, key);
+    rc = get_rec(t, t->store->messages, k, 8, &val);
+    if (rc == DB_NOTFOUND)
+        return 0;
+    if (rc != 0) {
+        *err = db_err_p(p, t->store, apr_psprintf(p, "reading hop %" APR_UINT64_T_FMT, key), rc);
+        return -1;
+    }
+    if (msg_decode(&v, val.data, val.size, DEC_ALL) != 0) {
+        *err = damaged_hop(p, t->store, key);
+        return -1;
+    }
+    msg_fill(p, &v, val.size, key, m);
+    return 1;
+}
+
+/* Delete hop @a key (if there) and its events; count the events. */
+static const char *del_hop(mt_txn_t *t, apr_pool_t *p, apr_uint64_t key, apr_uint64_t *nev)
+{
+    mt_store_t *st = t->store;
+    unsigned char k[12];
+    msg_view_t v;
+    DBT dk, val;
+    DB *db = st->messages;
+    cur_t c;
+    int rc;
+
+    *nev = 0;
+    event_key(k, key, 0);
+    /* A hop that does not decode may derive keys it never had: Berkeley DB
+     * would fail to delete them (DB_SECONDARY_BAD) after deleting others.
+     * Delete it alone; verify reports the entries left behind. */
+    rc = get_rec(t, st->messages, k, 8, &val);
+    if (rc == 0 && msg_decode(&v, val.data, val.size, DEC_ALL) != 0)
+        db = st->messages_plain;
+    else if (rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(p, st, apr_psprintf(p, "reading hop %" APR_UINT64_T_FMT, key), rc);
+    memset(&dk, 0, sizeof(dk));
+    dk.data = k;
+    dk.size = 8;
+    rc = rc == DB_NOTFOUND ? DB_NOTFOUND : db->del(db, t->txn, &dk, 0);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(p, st, apr_psprintf(p, "deleting hop %" APR_UINT64_T_FMT, key), rc);
+    if ((rc = cur_open(t, st->events, &c, CUR_KEYS)) == 0) {
+        for (rc = cur_seek(&c, k, 12); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            if (c.k.size < 8 || memcmp(c.k.data, k, 8) != 0)
+                break;
+            if ((rc = c.c->del(c.c, 0)) != 0)
+                break;
+            ++*nev;
+        }
+    }
+    cur_close(&c);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(p, st, apr_psprintf(p, "deleting the events of hop %"
+                                            APR_UINT64_T_FMT, key), rc);
+    return NULL;
+}
+
+const char *mt_store_msg_del(mt_txn_t *t, apr_uint64_t key)
+{
+    apr_uint64_t n;
+    const char *err = read_only(t);
+    return err ? err : del_hop(t, t->pool, key, &n);
+}
+
+const char *mt_store_event_put(mt_txn_t *t, const mt_event_t *ev)
+{
+    const unsigned char *b;
+    unsigned char k[12];
+    DBT key, val;
+    const char *err;
+    int rc;
+
+    if ((err = read_only(t)) != NULL)
+        return err;
+    if (ev->fact < 0)
+        return apr_psprintf(t->pool, "index %s: event %" APR_UINT64_T_FMT "/%u has no valid "
+                            "fact (%d)", t->store->dir, ev->msg, ev->seq, ev->fact);
+    event_key(k, ev->msg, ev->seq);
+    memset(&key, 0, sizeof(key));
+    memset(&val, 0, sizeof(val));
+    key.data = k;
+    key.size = 12;
+    val.size = (u_int32_t)event_encode(t, ev, &b);
+    val.data = (void *)b;
+    rc = t->store->events->put(t->store->events, t->txn, &key, &val, 0);
+    return rc ? db_err_p(t->pool, t->store, apr_psprintf(t->pool, "writing event %"
+                         APR_UINT64_T_FMT "/%u", ev->msg, ev->seq), rc) : NULL;
+}
+
+const char *mt_store_events(mt_txn_t *t, apr_pool_t *p, apr_uint64_t msg,
+                            mt_event_cb cb, void *baton)
+{
+    unsigned char k[12];
+    const char *err = NULL;
+    mt_event_t ev;
+    cur_t c;
+    int rc;
+
+    event_key(k, msg, 0);
+    if ((rc = cur_open(t, t->store->events, &c, CUR_ALL)) == 0) {
+        for (rc = cur_seek(&c, k, 12); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            if (c.k.size < 8 || memcmp(c.k.data, k, 8) != 0)
+                break;
+            if (event_decode(p, c.k.data, c.k.size, c.d.data, c.d.size, &ev) != 0) {
+                const unsigned char *kb = c.k.data;
+                err = apr_psprintf(p, "index %s: event %" APR_UINT64_T_FMT "/%u is damaged "
+                                   "(run verify)", t->store->dir, msg, c.k.size == 12
+                                   ? (unsigned)((kb[8] << 24) | (kb[9] << 16) | (kb[10] << 8)
+                                                | kb[11]) : 0);
+                break;
+            }
+            if (cb(baton, &ev))
+                break;
+        }
+    }
+    cur_close(&c);
+    if (!err && rc != 0 && rc != DB_NOTFOUND)
+        err = db_err_p(p, t->store, apr_psprintf(p, "reading the events of hop %"
+                                                 APR_UINT64_T_FMT, msg), rc);
+    return err;
+}
+
+/* Does the cursor's key start with @a prefix and hold exactly first and key after it? */
+static int has_prefix(const cur_t *c, const unsigned char *prefix, apr_size_t plen)
+{
+    return c->k.size == plen + 16 && memcmp(c->k.data, prefix, plen) == 0;
+}
+
+int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
+                      const char *local_id, const char *message_id, apr_uint64_t *key,
+                      const char **err)
+{
+    str_t h, l, m;
+    apr_size_t plen;
+    unsigned char *b;
+    int rc, found = 0;
+    cur_t c;
+
+    h.p = host ? host : ""; h.n = strlen(h.p);
+    l.p = local_id ? local_id : ""; l.n = strlen(l.p);
+    m.p = message_id ? message_id : ""; m.n = strlen(m.p);
+    plen = hop_prefix(NULL, kind, h, l, m);
+    b = apr_palloc(p, plen + 16);
+    hop_prefix(b, kind, h, l, m);
+    /* Entries sort by first, then key: the newest is the last one with the
+     * prefix, just before prefix + ff...ff. */
+    memset(b + plen, 0xff, 16);
+    if ((rc = cur_open(t, t->store->ix[SX_HOP], &c, CUR_KEYS)) == 0) {
+        rc = cur_seek(&c, b, plen + 16);
+        if (rc == 0 && !has_prefix(&c, b, plen))
+            rc = cur_get(&c, DB_PREV);
+        else if (rc == DB_NOTFOUND)
+            rc = cur_get(&c, DB_LAST);
+        if (rc == 0 && has_prefix(&c, b, plen)) {
+            *key = get_u64((const unsigned char *)c.k.data + plen + 8);
+            found = 1;
+        }
+    }
+    cur_close(&c);
+    if (rc != 0 && rc != DB_NOTFOUND) {
+        *err = db_err_p(p, t->store, "looking up a hop", rc);
+        return -1;
+    }
+    return found;
+}
+
+/* Walk index @a ix from the entry @a from (a key) on while entries have
+ * @a plen bytes of it as prefix and a first time <= @a end. */
+static const char *range_scan(mt_txn_t *t, apr_pool_t *p, int ix, const unsigned char *from,
+                              apr_size_t plen, apr_time_t end, mt_hop_cb cb, void *baton)
+{
+    int rc;
+    cur_t c;
+
+    if ((rc = cur_open(t, t->store->ix[ix], &c, CUR_KEYS)) == 0) {
+        for (rc = cur_seek(&c, from, plen + 16); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            const unsigned char *kb = c.k.data;
+            apr_time_t first;
+            if (!has_prefix(&c, from, plen)) {
+                if (c.k.size >= plen && memcmp(kb, from, plen) == 0)
+                    continue;       /* damaged; verify reports it */
+                break;
+            }
+            if ((first = get_time(kb + plen)) > end)
+                break;
+            if (cb(baton, get_u64(kb + plen + 8), first))
+                break;
+        }
+    }
+    cur_close(&c);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(p, t->store, apr_psprintf(p, "reading %s", sx_name[ix]), rc);
+    return NULL;
+}
+
+const char *mt_store_scan(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const char *value,
+                          apr_time_t start, apr_time_t end, mt_hop_cb cb, void *baton)
+{
+    int ix, tag = 0, lower = 0;
+    apr_size_t n, plen;
+    unsigned char *b;
+
+    switch (which) {
+    case MT_IX_SENDER:    ix = SX_SENDER; lower = 1; break;
+    case MT_IX_RECIPIENT: ix = SX_RECIPIENT; lower = 1; break;
+    case MT_IX_MSGID:     ix = SX_MSGID; tag = 'm'; break;
+    case MT_IX_REF:       ix = SX_MSGID; tag = 'r'; break;
+    case MT_IX_TIME:      ix = SX_TIME; break;
+    default:
+        return apr_psprintf(p, "index %s: no index %d", t->store->dir, (int)which);
+    }
+    if (start > end)
+        return NULL;
+    if (ix == SX_TIME) {
+        plen = 0;
+        b = apr_palloc(p, 16);
+    }
+    else {
+        if (!value)
+            return apr_psprintf(p, "index %s: a scan of %s needs a value", t->store->dir,
+                                sx_name[ix]);
+        n = strlen(value);
+        plen = val_prefix(NULL, tag, value, n, lower);
+        b = apr_palloc(p, plen + 16);
+        val_prefix(b, tag, value, n, lower);
+    }
+    put_time(b + plen, start);
+    memset(b + plen + 8, 0, 8);
+    return range_scan(t, p, ix, b, plen, end, cb, baton);
+}
+
+const char *mt_store_msgs(mt_txn_t *t, apr_pool_t *p, mt_hop_cb cb, void *baton)
+{
+    const char *err = NULL;
+    msg_view_t v;
+    cur_t c;
+    int rc;
+
+    if ((rc = cur_open(t, t->store->messages, &c, CUR_HEAD)) == 0) {
+        for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            apr_uint64_t key = c.k.size == 8 ? get_u64(c.k.data) : 0;
+            if (c.k.size != 8 || msg_decode(&v, c.d.data, c.d.size, DEC_HEAD) != 0) {
+                err = damaged_hop(p, t->store, key);
+                break;
+            }
+            if (cb(baton, key, v.first))
+                break;
+        }
+    }
+    cur_close(&c);
+    if (!err && rc != 0 && rc != DB_NOTFOUND)
+        err = db_err_p(p, t->store, "reading the hops", rc);
+    return err;
+}
+
+const char *mt_store_files(mt_txn_t *t, apr_pool_t *p, mt_file_cb cb, void *baton)
+{
+    const char *err = NULL;
+    mt_store_file_t f;
+    cur_t c;
+    int rc;
+
+    if ((rc = cur_open(t, t->store->files, &c, CUR_ALL)) == 0) {
+        for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            if (!file_decode(p, c.k.data, c.k.size, c.d.data, c.d.size, &f)) {
+                err = apr_psprintf(p, "index %s: a file record is damaged (run verify)",
+                                   t->store->dir);
+                break;
+            }
+            if (cb(baton, &f))
+                break;
+        }
+    }
+    cur_close(&c);
+    if (!err && rc != 0 && rc != DB_NOTFOUND)
+        err = db_err_p(p, t->store, "reading the file records", rc);
+    return err;
+}
+
+/* ------------------------------------------------------------------ purge */
+
+/* Add 1 to a 16-byte big-endian key; 0 when it wraps. */
+static int key_inc(unsigned char *k, int n)
+{
+    while (n-- > 0)
+        if (++k[n] != 0)
+            return 1;
+    return 0;
+}
+
+const char *mt_store_purge(mt_store_t *st, apr_pool_t *p, apr_time_t before,
+                           unsigned batch, apr_uint64_t *hops, apr_uint64_t *events)
+{
+    unsigned char pos[16];
+    apr_pool_t *bp;
+    const char *err = NULL;
+    int more = 1;
+
+    *hops = *events = 0;
+    if (st->mode != MT_STORE_WRITER)
+        return apr_psprintf(p, "index %s is open read-only", st->dir);
+    if (batch == 0)
+        batch = 1000;
+    memset(pos, 0, sizeof(pos));
+    apr_pool_create(&bp, p);
+    while (more && !err) {
+        apr_array_header_t *keys;
+        apr_uint64_t nh = 0, ne = 0, n;
+        mt_txn_t *t;
+        msg_view_t v;
+        cur_t c;
+        DBT dk, dv;
+        unsigned char head[HEAD_MAX];
+        int rc, i;
+
+        apr_pool_clear(bp);
+        more = 0;
+        if ((err = mt_store_begin(st, bp, &t)) != NULL) {
+            err = apr_pstrdup(p, err);
+            break;
+        }
+        /* Collect up to batch hops that went before @a before, then delete them. */
+        keys = apr_array_make(bp, 64, sizeof(apr_uint64_t));
+        if ((rc = cur_open(t, st->ix[SX_TIME], &c, CUR_KEYS)) == 0) {
+            for (rc = cur_seek(&c, pos, 16); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+                unsigned char pk[8];
+                if (c.k.size != 16)
+                    continue;
+                if (get_time(c.k.data) >= before)
+                    break;
+                memcpy(pos, c.k.data, 16);
+                memcpy(pk, pos + 8, 8);
+                memset(&dk, 0, sizeof(dk));
+                memset(&dv, 0, sizeof(dv));
+                dk.data = pk;
+                dk.size = 8;
+                dv.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+                dv.data = head;
+                dv.ulen = dv.dlen = HEAD_MAX;
+                rc = st->messages->get(st->messages, t->txn, &dk, &dv, 0);
+                if (rc == DB_NOTFOUND)
+                    continue;       /* a stale entry: verify reports it */
+                if (rc != 0)
+                    break;
+                if (msg_decode(&v, head, dv.size, DEC_HEAD) != 0) {
+                    err = damaged_hop(p, st, get_u64(pk));
+                    break;
+                }
+                if (v.last < before) {
+                    APR_ARRAY_PUSH(keys, apr_uint64_t) = get_u64(pk);
+                    if ((unsigned)keys->nelts >= batch) {
+                        more = key_inc(pos, 16);
+                        break;
+                    }
+                }
+            }
+        }
+        cur_close(&c);
+        if (!err && rc != 0 && rc != DB_NOTFOUND)
+            err = db_err_p(p, st, "purging: reading by_time", rc);
+        for (i = 0; !err && i < keys->nelts; i++) {
+            if ((err = del_hop(t, p, APR_ARRAY_IDX(keys, i, apr_uint64_t), &n)) == NULL) {
+                nh++;
+                ne += n;
+            }
+        }
+        if (!err && (err = mt_store_commit(t)) == NULL) {
+            *hops += nh;
+            *events += ne;
+        }
+        if (err)
+            err = apr_pstrdup(p, err);
+        mt_store_abort(t);
+    }
+    apr_pool_destroy(bp);
+    return err;
+}
+
+/* ------------------------------------------------------------------ verify */
+
+typedef struct {
+    mt_problem_cb cb;
+    void *baton;
+    apr_uint64_t count;
+} problems_t;
+
+static void problem(problems_t *pr, const char *line)
+{
+    pr->count++;
+    pr->cb(pr->baton, line);
+}
+
+/* Printable text of a secondary key's value part. */
+static const char *key_text(apr_pool_t *p, int ix, const unsigned char *k, apr_size_t n)
+{
+    static const char *const kinds[4] = { "?", "postfix", "msgtrk", "mailbox" };
+    char *out = apr_palloc(p, n * 4 + 16), *w = out;
+    apr_size_t i = 0;
+
+    n = n >= 16 ? n - 16 : 0;
+    if (ix == SX_TIME || n == 0)
+        return apr_psprintf(p, "first %" APR_INT64_T_FMT, (apr_int64_t)get_time(k));
+    if (ix == SX_HOP) {
+        w += sprintf(w, "%s ", kinds[k[0] <= MT_HOP_MAILBOX ? k[0] : 0]);
+        i = 1;
+    }
+    else if (ix == SX_MSGID) {
+        w += sprintf(w, "%c ", k[0] >= 0x20 && k[0] < 0x7f ? k[0] : '?');
+        i = 1;
+    }
+    if (n && k[n - 1] == '\0')
+        n--;
+    for (; i < n; i++) {
+        if (k[i] == '\0')
+            *w++ = ' ';
+        else if (k[i] < 0x20 || k[i] == 0x7f)
+            w += sprintf(w, "\\x%02x", k[i]);
+        else
+            *w++ = (char)k[i];
+    }
+    *w = '\0';
+    return out;
+}
+
+/* Every entry of secondary @a ix points to a hop that derives it. */
+static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t *pr)
+{
+    mt_store_t *st = t->store;
+    const char *err = NULL, *what;
+    msg_view_t v;
+    DBT val, keys;
+    cur_t c;
+    int rc, i, in;
+
+    if ((rc = cur_open(t, st->ix[ix], &c, CUR_ALL)) == 0) {
+        for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            const unsigned char *kb = c.k.data;
+            apr_uint64_t pk;
+
+            apr_pool_clear(ip);
+            if (c.k.size < 16) {
+                problem(pr, apr_psprintf(ip, "%s: an entry has a key of %u bytes",
+                                         sx_name[ix], (unsigned)c.k.size));
+                continue;
+            }
+            pk = get_u64(kb + c.k.size - 8);
+            what = apr_psprintf(ip, "%s: entry for hop %" APR_UINT64_T_FMT " (%s)",
+                                sx_name[ix], pk, key_text(ip, ix, kb, c.k.size));
+            if (c.d.size != 8 || memcmp(c.d.data, kb + c.k.size - 8, 8) != 0)
+                problem(pr, apr_pstrcat(ip, what, " does not point to that hop", NULL));
+            rc = get_rec(t, st->messages, kb + c.k.size - 8, 8, &val);
+            if (rc == DB_NOTFOUND) {
+                problem(pr, apr_pstrcat(ip, what, " has no hop", NULL));
+                continue;
+            }
+            if (rc != 0)
+                break;
+            if (msg_decode(&v, val.data, val.size, DEC_ALL) != 0)
+                continue;           /* reported once, with the hop */
+            rc = hop_keys(ix, kb + c.k.size - 8, &v, &keys);
+            if (rc != 0 && rc != DB_DONOTINDEX)
+                break;
+            for (i = in = 0; i < keys_count(&keys); i++)
+                in |= dbt_eq(keys_at(&keys, i), kb, c.k.size);
+            keys_free(&keys);
+            rc = 0;
+            if (!in)
+                problem(pr, apr_pstrcat(ip, what, " does not match the hop", NULL));
+        }
+    }
+    cur_close(&c);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        err = db_err_p(ip, st, apr_psprintf(ip, "verifying %s", sx_name[ix]), rc);
+    return err;
+}
+
+/* Every hop decodes and has its secondary entries. */
+static const char *verify_hops(mt_txn_t *t, apr_pool_t *ip, problems_t *pr)
+{
+    mt_store_t *st = t->store;
+    msg_view_t v;
+    DBT keys, dv;
+    cur_t c;
+    int rc, ix, i;
+
+    if ((rc = cur_open(t, st->messages, &c, CUR_ALL)) == 0) {
+        for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            apr_uint64_t pk;
+            apr_pool_clear(ip);
+            if (c.k.size != 8) {
+                problem(pr, apr_psprintf(ip, "messages: a hop has a key of %u bytes",
+                                         (unsigned)c.k.size));
+                continue;
+            }
+            pk = get_u64(c.k.data);
+            if (msg_decode(&v, c.d.data, c.d.size, DEC_ALL) != 0) {
+                problem(pr, apr_psprintf(ip, "messages: hop %" APR_UINT64_T_FMT
+                                         " is damaged", pk));
+                continue;
+            }
+            for (ix = 0; ix < SX_N && rc == 0; ix++) {
+                rc = hop_keys(ix, c.k.data, &v, &keys);
+                if (rc == DB_DONOTINDEX) {
+                    rc = 0;
+                    continue;
+                }
+                for (i = 0; rc == 0 && i < keys_count(&keys); i++) {
+                    DBT k;
+                    memset(&k, 0, sizeof(k));
+                    k.data = keys_at(&keys, i)->data;
+                    k.size = keys_at(&keys, i)->size;
+                    memset(&dv, 0, sizeof(dv));
+                    dv.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
+                    rc = st->ix[ix]->get(st->ix[ix], t->txn, &k, &dv, 0);
+                    if (rc == DB_NOTFOUND) {
+                        problem(pr, apr_psprintf(ip, "%s: hop %" APR_UINT64_T_FMT " has no "
+                                                 "entry (%s)", sx_name[ix], pk,
+                                                 key_text(ip, ix, k.data, k.size)));
+                        rc = 0;
+                    }
+                }
+                keys_free(&keys);
+            }
+            if (rc != 0)
+                break;
+        }
+    }
+    cur_close(&c);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(ip, st, "verifying the hops", rc);
+    return NULL;
+}
+
+/* Every event decodes, belongs to a hop and has seq < its nevents. */
+static const char *verify_events(mt_txn_t *t, apr_pool_t *ip, problems_t *pr)
+{
+    mt_store_t *st = t->store;
+    apr_uint64_t hop = 0;
+    int have = 0, state = 0;      /* state of hop: 0 none, 1 ok, 2 damaged */
+    unsigned nevents = 0;
+    msg_view_t v;
+    DBT val;
+    cur_t c;
+    int rc;
+
+    if ((rc = cur_open(t, st->events, &c, CUR_ALL)) == 0) {
+        for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            const unsigned char *kb = c.k.data;
+            apr_uint64_t msg;
+            unsigned seq;
+            const char *what;
+
+            apr_pool_clear(ip);
+            if (c.k.size != 12) {
+                problem(pr, apr_psprintf(ip, "events: an event has a key of %u bytes",
+                                         (unsigned)c.k.size));
+                continue;
+            }
+            msg = get_u64(kb);
+            seq = (unsigned)((kb[8] << 24) | (kb[9] << 16) | (kb[10] << 8) | kb[11]);
+            what = apr_psprintf(ip, "events: event %" APR_UINT64_T_FMT "/%u", msg, seq);
+            if (event_decode(NULL, kb, c.k.size, c.d.data, c.d.size, NULL) != 0)
+                problem(pr, apr_pstrcat(ip, what, " is damaged", NULL));
+            if (!have || msg != hop) {
+                have = 1;
+                hop = msg;
+                rc = get_rec(t, st->messages, kb, 8, &val);
+                if (rc == DB_NOTFOUND)
+                    state = 0;
+                else if (rc != 0)
+                    break;
+                else if (msg_decode(&v, val.data, val.size, DEC_ALL) != 0)
+                    state = 2;
+                else
+                    state = 1, nevents = v.nevents;
+                rc = 0;
+            }
+            if (state == 0)
+                problem(pr, apr_pstrcat(ip, what, " belongs to no hop", NULL));
+            else if (state == 1 && seq >= nevents)
+                problem(pr, apr_psprintf(ip, "%s is beyond the hop's %u events", what, nevents));
+        }
+    }
+    cur_close(&c);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(ip, st, "verifying the events", rc);
+    return NULL;
+}
+
+/* Every file record decodes. */
+static const char *verify_files(mt_txn_t *t, apr_pool_t *ip, problems_t *pr)
+{
+    mt_store_file_t f;
+    cur_t c;
+    int rc;
+
+    if ((rc = cur_open(t, t->store->files, &c, CUR_ALL)) == 0) {
+        for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            apr_pool_clear(ip);
+            if (!file_decode(ip, c.k.data, c.k.size, c.d.data, c.d.size, &f))
+                problem(pr, "files: a file record is damaged");
+        }
+    }
+    cur_close(&c);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(ip, t->store, "verifying the file records", rc);
+    return NULL;
+}
+
+const char *mt_store_verify(mt_store_t *st, apr_pool_t *p, mt_problem_cb cb, void *baton,
+                            apr_uint64_t *count)
+{
+    problems_t pr;
+    apr_pool_t *tp, *ip;
+    const char *err;
+    mt_txn_t *t;
+    int ix;
+
+    pr.cb = cb;
+    pr.baton = baton;
+    pr.count = 0;
+    *count = 0;
+    apr_pool_create(&tp, p);
+    apr_pool_create(&ip, tp);
+    err = mt_store_begin(st, tp, &t);
+    for (ix = 0; !err && ix < SX_N; ix++)
+        err = verify_index(t, ip, ix, &pr);
+    if (!err)
+        err = verify_hops(t, ip, &pr);
+    if (!err)
+        err = verify_events(t, ip, &pr);
+    if (!err)
+        err = verify_files(t, ip, &pr);
+    if (err)
+        err = apr_pstrdup(p, err);
+    mt_store_abort(t);
+    apr_pool_destroy(tp);
+    *count = pr.count;
+    return err;
+}
+
+/* ------------------------------------------------------------------ stats */
+
+/* Count the records of @a db. */
+static int count_keys(mt_txn_t *t, DB *db, apr_uint64_t *n)
+{
+    cur_t c;
+    int rc;
+
+    *n = 0;
+    if ((rc = cur_open(t, db, &c, CUR_KEYS)) == 0)
+        for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT))
+            ++*n;
+    cur_close(&c);
+    return rc == DB_NOTFOUND ? 0 : rc;
+}
+
+const char *mt_store_stats(mt_txn_t *t, apr_pool_t *p, mt_store_stats_t *s)
+{
+    mt_store_t *st = t->store;
+    const char *err = NULL;
+    msg_view_t v;
+    apr_dir_t *d;
+    apr_finfo_t fi;
+    cur_t c;
+    int rc, any = 0;
+
+    memset(s, 0, sizeof(*s));
+    /* Hops by kind and the newest last time: the head of every hop. */
+    if ((rc = cur_open(t, st->messages, &c, CUR_HEAD)) == 0) {
+        for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            if (c.k.size != 8 || msg_decode(&v, c.d.data, c.d.size, DEC_HEAD) != 0) {
+                err = damaged_hop(p, st, c.k.size == 8 ? get_u64(c.k.data) : 0);
+                break;
+            }
+            s->hops[v.kind]++;
+            if (!any || v.last > s->newest)
+                s->newest = v.last;
+            any = 1;
+        }
+    }
+    cur_close(&c);
+    if (!err && rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(p, st, "counting the hops", rc);
+    if (err)
+        return err;
+    /* The oldest first time: the first entry of by_time. */
+    if ((rc = cur_open(t, st->ix[SX_TIME], &c, CUR_KEYS)) == 0) {
+        rc = cur_get(&c, DB_FIRST);
+        if (rc == 0 && c.k.size == 16)
+            s->oldest = get_time(c.k.data);
+    }
+    cur_close(&c);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(p, st, "reading by_time", rc);
+    if ((rc = count_keys(t, st->events, &s->events)) != 0)
+        return db_err_p(p, st, "counting the events", rc);
+    if ((rc = count_keys(t, st->files, &s->files)) != 0)
+        return db_err_p(p, st, "counting the file records", rc);
+    if (apr_dir_open(&d, st->dir, p) != APR_SUCCESS)
+        return apr_psprintf(p, "index %s: cannot read the directory", st->dir);
+    for (;;) {
+        apr_status_t rv = apr_dir_read(&fi, APR_FINFO_TYPE | APR_FINFO_SIZE, d);
+        if (rv != APR_SUCCESS && rv != APR_INCOMPLETE)
+            break;
+        if ((fi.valid & APR_FINFO_TYPE) && fi.filetype == APR_REG && (fi.valid & APR_FINFO_SIZE))
+            s->bytes += (apr_uint64_t)fi.size;
+    }
+    apr_dir_close(d);
+    return NULL;
 }

@@ -15,13 +15,28 @@
  *
  * Databases (all B-trees):
  *   meta      format version and counters
- *   files     per input file: identity -> offset, line count, format, host
- *   (messages, events and the secondary indexes come with correlation)
+ *   files     per input file: identity -> offset, line count, format, path
+ *   messages  one record per hop: key (8 bytes, big-endian, from the
+ *             "message" counter) -> mt_msg_t
+ *   events    key (hop key, seq: 8 + 4 bytes big-endian) -> mt_event_t
+ *   and the secondary indexes of messages, maintained by Berkeley DB itself
+ *   (DB->associate in the writer; readers read them as plain B-trees):
+ *   by_sender     lower(sender) NUL first(8) key(8)
+ *   by_recipient  lower(address) NUL first(8) key(8), for every recipient
+ *                 address and root address of the hop, once each
+ *   by_msgid      'm' message-id NUL first(8) key(8), and
+ *                 'r' ref-message-id NUL first(8) key(8) for notifications
+ *   by_time       first(8) key(8)
+ *   by_hop        kind(1) lower(host) NUL local-id NUL [message-id NUL]
+ *                 first(8) key(8): finds the current hop of a Postfix queue
+ *                 id, an Exchange internal-message-id, a mailbox message
+ *   Times are stored as apr_time_t offset by 2^63 so that they sort.
  */
 #ifndef MT_STORE_H
 #define MT_STORE_H
 
 #include <apr_pools.h>
+#include <apr_tables.h>
 #include <apr_time.h>
 
 /** The on-disk format this build reads and writes. */
@@ -89,6 +104,180 @@ const char *mt_store_file_put(mt_txn_t *txn, const mt_store_file_t *f);
 /** Counters of the meta database. */
 const char *mt_store_counter_next(mt_txn_t *txn, const char *name, unsigned long long *value);
 const char *mt_store_counter_get(mt_txn_t *txn, const char *name, unsigned long long *value);
+
+/* ------------------------------------------------------------------ hops */
+
+/** What a message record describes: one message on one server. */
+typedef enum {
+    MT_HOP_POSTFIX = 1,    /**< one Postfix queue file: host + queue id (+ first seen) */
+    MT_HOP_MSGTRK = 2,     /**< one Exchange message: server + internal-message-id */
+    MT_HOP_MAILBOX = 3     /**< one message in one Dovecot mailbox: host + user + message-id */
+} mt_hop_kind_e;
+
+/* mt_msg_t.flags */
+#define MT_MSG_STARTED      0x0001  /**< a start line was seen (smtpd client=, pickup, RECEIVE) */
+#define MT_MSG_SUBMITTED    0x0002  /**< authenticated submission or pickup: Submitted, not SmtpReceive */
+#define MT_MSG_REMOVED      0x0004  /**< Postfix removed the queue file: the queue id may be reused */
+#define MT_MSG_EXPIRED      0x0008  /**< Postfix gave up: status=expired, returned to sender */
+#define MT_MSG_HDR_RCPTS    0x0010  /**< To/Cc headers were logged: hdr_rcpts decides Bcc */
+#define MT_MSG_NOTIFICATION 0x0020  /**< an NDR, delay or delivery-status notice (ref_message_id, ndr_of) */
+#define MT_MSG_READ         0x0040  /**< mailbox: \Seen was set (a Read event exists) */
+#define MT_MSG_NOTREAD      0x0080  /**< mailbox: deleted or moved to Trash unread (a NotRead event exists) */
+
+/* mt_rcpt_t.flags */
+#define MT_RCPT_TO   0x1   /**< named in To (Exchange recipient-status, or a logged To: header) */
+#define MT_RCPT_CC   0x2
+#define MT_RCPT_BCC  0x4   /**< known to be Bcc (Exchange recipient-status) */
+#define MT_RCPT_PENDING 0x8   /**< correlation: the last word on it was a deferral */
+#define MT_RCPT_DONE    0x10  /**< correlation: a final status (sent, bounced) was logged */
+
+/** One recipient of a hop. */
+typedef struct {
+    const char *addr;      /**< the address as logged */
+    const char *orig;      /**< root address before expansion (orig_to, Exchange related-recipient), or NULL */
+    unsigned flags;        /**< MT_RCPT_* */
+} mt_rcpt_t;
+
+/** One message on one server (a "hop"). Strings may be NULL (unknown). */
+typedef struct {
+    apr_uint64_t key;          /**< assigned by mt_store_msg_new() */
+    int kind;                  /**< mt_hop_kind_e */
+    apr_time_t first;          /**< first line seen: the hop's receive/submit time */
+    apr_time_t last;           /**< last line seen */
+    const char *host;          /**< server that logged it, lower case ("" when unknown) */
+    const char *local_id;      /**< queue id; internal-message-id; mailbox user */
+    const char *message_id;    /**< as logged, with its angle brackets */
+    const char *ref_message_id;/**< notifications: Message-ID of the message reported on */
+    apr_uint64_t ndr_of;       /**< notifications: key of the hop reported on, 0 when unknown */
+    const char *sender;        /**< "" for the null sender */
+    const char *subject;       /**< UTF-8 */
+    const char *client;        /**< where it came from: "name[addr]" or a server name */
+    const char *auth_user;     /**< SASL user name, "uid=N" for pickup, Exchange source context */
+    const char *notify_kind;   /**< "non-delivery", "delay", ... */
+    apr_int64_t size;          /**< bytes, -1 unknown */
+    int nrcpt;                 /**< -1 unknown */
+    unsigned flags;            /**< MT_MSG_* */
+    unsigned nevents;          /**< events stored for this hop: the next event's seq */
+    apr_array_header_t *rcpts;     /**< mt_rcpt_t, in order of first mention; never NULL after get */
+    apr_array_header_t *hdr_rcpts; /**< const char *, lower case, from logged To/Cc headers */
+} mt_msg_t;
+
+/** What a log line said happened. EventDescription and DeliveryStatus are
+ *  derived from it when a report is built (mt_query.c), since some depend on
+ *  what else is indexed (a relay to a server whose logs we hold is SmtpSend,
+ *  otherwise TransferredToForeignOrg). */
+typedef enum {
+    MT_FACT_NONE = 0,
+    MT_FACT_RECEIVE,        /**< received over SMTP, unauthenticated (hop level: recipient NULL) */
+    MT_FACT_SUBMIT,         /**< authenticated submission, pickup, Exchange SUBMIT (hop level) */
+    MT_FACT_RESOLVE,        /**< Exchange RESOLVE: root -> recipient */
+    MT_FACT_EXPAND,         /**< alias or group expansion: root -> recipient */
+    MT_FACT_REDIRECT,       /**< Exchange REDIRECT, forwarding: root -> recipient */
+    MT_FACT_RELAY,          /**< handed to another server: relay, next_id ("queued as") */
+    MT_FACT_RELAY_EXTERNAL, /**< Exchange SENDEXTERNAL: handed out of the organization */
+    MT_FACT_DELIVER,        /**< delivered to a mailbox (folder when the mailbox says) */
+    MT_FACT_FILED,          /**< filed by Sieve or an inbox rule into folder */
+    MT_FACT_DEFER,          /**< temporary failure (a queue event) */
+    MT_FACT_FAIL,           /**< bounced, expired, rejected, FAIL, BADMAIL: dsn, text */
+    MT_FACT_FAIL_RULES,     /**< failed by a transport rule */
+    MT_FACT_MOD_PENDING,
+    MT_FACT_MOD_APPROVED,
+    MT_FACT_MOD_REJECTED,
+    MT_FACT_READ,           /**< mailbox: \Seen set */
+    MT_FACT_NOTREAD,        /**< mailbox: deleted or moved to Trash unread */
+    MT_FACT_LAST_
+} mt_fact_e;
+
+/** Name of a fact ("receive", "deliver", ...), for dumps and diagnostics. */
+const char *mt_fact_name(int fact);
+
+/** One event of one hop. */
+typedef struct {
+    apr_uint64_t msg;          /**< hop key */
+    unsigned seq;              /**< 0, 1, ... in the order logged */
+    apr_time_t time;           /**< UTC microseconds */
+    int fact;                  /**< mt_fact_e */
+    const char *recipient;     /**< NULL: every recipient of the hop (receive, submit) */
+    const char *root;          /**< root address (before expansion), NULL */
+    const char *relay;         /**< next hop as logged, e.g. "mx.example.net[198.51.100.7]:25" */
+    const char *next_id;       /**< the next hop's id ("queued as"), NULL */
+    const char *dsn;           /**< "5.1.1" */
+    const char *text;          /**< remote reply or status text */
+    const char *folder;        /**< mailbox folder */
+    const char *session;       /**< LMTP/Dovecot session id joining the two logs */
+} mt_event_t;
+
+/** Assign a new hop key (the "message" counter) to @a m; nothing is written. */
+const char *mt_store_msg_new(mt_txn_t *txn, mt_msg_t *m);
+/** Write @a m (insert or replace); the secondary indexes follow. */
+const char *mt_store_msg_put(mt_txn_t *txn, const mt_msg_t *m);
+/** Read hop @a key into @a m (strings and arrays in @a p): 1 found, 0 not, -1 error. */
+int mt_store_msg_get(mt_txn_t *txn, apr_pool_t *p, apr_uint64_t key, mt_msg_t *m,
+                     const char **err);
+/** Delete hop @a key, its events and its secondary entries. */
+const char *mt_store_msg_del(mt_txn_t *txn, apr_uint64_t key);
+
+/** Write event @a ev (key: ev->msg, ev->seq). */
+const char *mt_store_event_put(mt_txn_t *txn, const mt_event_t *ev);
+/** Call @a cb for each event of hop @a msg in seq order; a non-zero return stops. */
+typedef int (*mt_event_cb)(void *baton, const mt_event_t *ev);
+const char *mt_store_events(mt_txn_t *txn, apr_pool_t *p, apr_uint64_t msg,
+                            mt_event_cb cb, void *baton);
+
+/** The newest hop of @a kind with @a host and @a local_id (and, for
+ *  MT_HOP_MAILBOX, @a message_id): 1 and @a *key, 0 none, -1 error. */
+int mt_store_hop_find(mt_txn_t *txn, apr_pool_t *p, int kind, const char *host,
+                      const char *local_id, const char *message_id, apr_uint64_t *key,
+                      const char **err);
+
+/** The secondary indexes a scan can use. */
+typedef enum {
+    MT_IX_SENDER,      /**< value: an address, case-insensitive */
+    MT_IX_RECIPIENT,   /**< value: an address, case-insensitive */
+    MT_IX_MSGID,       /**< value: a Message-ID, exact (with brackets) */
+    MT_IX_REF,         /**< value: a Message-ID: notifications about it */
+    MT_IX_TIME         /**< value ignored */
+} mt_index_e;
+
+/** Call @a cb for every hop in index @a ix whose value is @a value and whose
+ *  first time is in [@a start, @a end], in ascending time; a B-tree range
+ *  scan. A non-zero return from @a cb stops the scan. */
+typedef int (*mt_hop_cb)(void *baton, apr_uint64_t key, apr_time_t first);
+const char *mt_store_scan(mt_txn_t *txn, apr_pool_t *p, mt_index_e ix, const char *value,
+                          apr_time_t start, apr_time_t end, mt_hop_cb cb, void *baton);
+
+/** Call @a cb for every hop in key order (dump, verify). */
+const char *mt_store_msgs(mt_txn_t *txn, apr_pool_t *p, mt_hop_cb cb, void *baton);
+
+/** Call @a cb for every file record. */
+typedef int (*mt_file_cb)(void *baton, const mt_store_file_t *f);
+const char *mt_store_files(mt_txn_t *txn, apr_pool_t *p, mt_file_cb cb, void *baton);
+
+/** Add @a delta to counter @a name (statistics kept by the ingester). */
+const char *mt_store_counter_add(mt_txn_t *txn, const char *name, apr_int64_t delta);
+
+/** Delete every hop whose last time is before @a before, with its events,
+ *  in transactions of at most @a batch hops. Counts what went. */
+const char *mt_store_purge(mt_store_t *store, apr_pool_t *p, apr_time_t before,
+                           unsigned batch, apr_uint64_t *hops, apr_uint64_t *events);
+
+/** Check the index: every secondary entry points to a hop that produces it,
+ *  every hop has its secondary entries, every event belongs to a hop and has
+ *  seq < nevents, every record decodes. Each problem goes to @a problem (one
+ *  line of text); returns NULL with @a *count problems, or an error. */
+typedef void (*mt_problem_cb)(void *baton, const char *problem);
+const char *mt_store_verify(mt_store_t *store, apr_pool_t *p, mt_problem_cb problem,
+                            void *baton, apr_uint64_t *count);
+
+/** Sizes for stats. */
+typedef struct {
+    apr_uint64_t hops[4];      /**< by mt_hop_kind_e */
+    apr_uint64_t events;
+    apr_uint64_t files;
+    apr_uint64_t bytes;        /**< database files and logs in the directory */
+    apr_time_t oldest, newest; /**< first time of the oldest hop, last time of the newest; 0 when empty */
+} mt_store_stats_t;
+const char *mt_store_stats(mt_txn_t *txn, apr_pool_t *p, mt_store_stats_t *s);
 
 /** Directory of the store. */
 const char *mt_store_dir(const mt_store_t *store);

@@ -1,6 +1,10 @@
-/* test_store.c: the index environment, format record, file offsets, crashes (TAP) */
+/* test_store.c: the index environment, format record, file offsets, crashes,
+ * hops, events and their indexes (TAP) */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
@@ -66,6 +70,1215 @@ static mt_store_file_t sample_file(unsigned long long ino, unsigned long long of
     f.updated = 1234567;
     f.path = "/var/log/mail.log";
     return f;
+}
+
+/* ------------------------------------------------------------------ hops */
+
+/* Run one libdb operation on database @a name of the index in @a dir behind
+ * the store's back (the store must be closed): put when @a data is given,
+ * get into @a out (@a *olen: its size, then the record's), otherwise delete.
+ * No secondaries are associated here, so they do not follow. */
+static int raw_op(const char *dir, const char *name, const void *key, unsigned klen,
+                  const void *data, unsigned dlen, void *out, unsigned *olen)
+{
+    DB_ENV *env;
+    DB *db;
+    DBT k, d;
+    int rc;
+
+    if (db_env_create(&env, 0) || env->open(env, dir, DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL
+                                            | DB_INIT_TXN, 0))
+        return -1;
+    db_create(&db, env, 0);
+    rc = db->open(db, NULL, name, NULL, DB_BTREE, DB_AUTO_COMMIT, 0);
+    memset(&k, 0, sizeof(k));
+    memset(&d, 0, sizeof(d));
+    k.data = (void *)key;
+    k.size = klen;
+    if (!rc && data) {
+        d.data = (void *)data;
+        d.size = dlen;
+        rc = db->put(db, NULL, &k, &d, DB_AUTO_COMMIT);
+    }
+    else if (!rc && out) {
+        d.data = out;
+        d.ulen = *olen;
+        d.flags = DB_DBT_USERMEM;
+        rc = db->get(db, NULL, &k, &d, 0);
+        *olen = d.size;
+    }
+    else if (!rc) {
+        rc = db->del(db, NULL, &k, DB_AUTO_COMMIT);
+    }
+    db->close(db, 0);
+    env->close(env, 0);
+    return rc;
+}
+
+static void be64(unsigned char *b, apr_uint64_t v)
+{
+    int i;
+    for (i = 7; i >= 0; i--, v >>= 8)
+        b[i] = (unsigned char)v;
+}
+
+static mt_msg_t mkhop(apr_pool_t *p, int kind, const char *host, const char *local,
+                      const char *msgid, const char *sender, apr_time_t first, apr_time_t last)
+{
+    mt_msg_t m;
+    memset(&m, 0, sizeof(m));
+    m.kind = kind;
+    m.host = host;
+    m.local_id = local;
+    m.message_id = msgid;
+    m.sender = sender;
+    m.first = first;
+    m.last = last;
+    m.size = -1;
+    m.nrcpt = -1;
+    m.rcpts = apr_array_make(p, 4, sizeof(mt_rcpt_t));
+    m.hdr_rcpts = apr_array_make(p, 2, sizeof(const char *));
+    return m;
+}
+
+static void add_rcpt(mt_msg_t *m, const char *addr, const char *orig, unsigned flags)
+{
+    mt_rcpt_t *r = apr_array_push(m->rcpts);
+    r->addr = addr;
+    r->orig = orig;
+    r->flags = flags;
+}
+
+/* The next event of @a m (its seq: m->nevents, which counts it). */
+static mt_event_t next_event(mt_msg_t *m, int fact, apr_time_t time, const char *recipient)
+{
+    mt_event_t e;
+    memset(&e, 0, sizeof(e));
+    e.msg = m->key;
+    e.seq = m->nevents++;
+    e.fact = fact;
+    e.time = time;
+    e.recipient = recipient;
+    return e;
+}
+
+/* Assign a key to @a m and write it with @a nev events, in one transaction. */
+static apr_uint64_t store_hop(mt_store_t *st, apr_pool_t *p, mt_msg_t *m, int nev,
+                              const char **err)
+{
+    mt_txn_t *t;
+    mt_event_t e;
+    int i;
+
+    *err = mt_store_begin(st, p, &t);
+    if (!*err)
+        *err = mt_store_msg_new(t, m);
+    for (i = 0; !*err && i < nev; i++) {
+        e = next_event(m, MT_FACT_DELIVER, m->first + i, "x@example.org");
+        *err = mt_store_event_put(t, &e);
+    }
+    if (!*err)
+        *err = mt_store_msg_put(t, m);
+    if (!*err)
+        *err = mt_store_commit(t);
+    mt_store_abort(t);
+    return *err ? 0 : m->key;
+}
+
+/* Write @a m (already keyed) again. */
+static const char *restore_hop(mt_store_t *st, apr_pool_t *p, const mt_msg_t *m)
+{
+    mt_txn_t *t;
+    const char *err = mt_store_begin(st, p, &t);
+    if (!err)
+        err = mt_store_msg_put(t, m);
+    if (!err)
+        err = mt_store_commit(t);
+    mt_store_abort(t);
+    return err;
+}
+
+/* Hop keys named, for readable expectations. */
+typedef struct {
+    apr_uint64_t key;
+    const char *name;
+} label_t;
+
+typedef struct {
+    apr_pool_t *p;
+    const label_t *labels;
+    int nlabels, stop_after, calls, ordered;
+    apr_time_t prev, first0;
+    char *out;
+} collect_t;
+
+static int collect(void *baton, apr_uint64_t key, apr_time_t first)
+{
+    collect_t *c = baton;
+    const char *name = NULL;
+    int i;
+    for (i = 0; i < c->nlabels; i++)
+        if (c->labels[i].key == key)
+            name = c->labels[i].name;
+    if (!name)
+        name = apr_psprintf(c->p, "#%" APR_UINT64_T_FMT, key);
+    if (c->calls++ && first < c->prev)
+        c->ordered = 0;
+    else if (c->calls == 1)
+        c->first0 = first;
+    c->prev = first;
+    c->out = apr_pstrcat(c->p, c->out, *c->out ? "," : "", name, NULL);
+    return c->stop_after && c->calls >= c->stop_after;
+}
+
+static void collect_init(collect_t *c, apr_pool_t *p, const label_t *labels, int n)
+{
+    memset(c, 0, sizeof(*c));
+    c->p = p;
+    c->labels = labels;
+    c->nlabels = n;
+    c->ordered = 1;
+    c->out = "";
+}
+
+/* The hops a scan finds, by name, comma-separated; "ERR: ..." on error,
+ * "UNORDERED" when first times go back. */
+static const char *scan_names(mt_txn_t *t, apr_pool_t *p, const label_t *labels, int n,
+                              mt_index_e ix, const char *value, apr_time_t start,
+                              apr_time_t end, int stop_after)
+{
+    collect_t c;
+    const char *err;
+    collect_init(&c, p, labels, n);
+    c.stop_after = stop_after;
+    err = mt_store_scan(t, p, ix, value, start, end, collect, &c);
+    if (err)
+        return apr_pstrcat(p, "ERR: ", err, NULL);
+    return c.ordered ? c.out : "UNORDERED";
+}
+
+static const char *key_name(apr_pool_t *p, apr_uint64_t key)
+{
+    return apr_psprintf(p, "#%" APR_UINT64_T_FMT, key);
+}
+
+/* Events of one hop, kept whole. */
+typedef struct {
+    mt_event_t ev[8];
+    int n;
+    char *seqs;
+    apr_pool_t *p;
+} events_t;
+
+static int collect_event(void *baton, const mt_event_t *e)
+{
+    events_t *c = baton;
+    if (c->n < 8)
+        c->ev[c->n] = *e;
+    c->n++;
+    c->seqs = apr_psprintf(c->p, "%s%s%" APR_UINT64_T_FMT "/%u", c->seqs, *c->seqs ? "," : "",
+                           e->msg, e->seq);
+    return 0;
+}
+
+static const char *get_events(mt_txn_t *t, apr_pool_t *p, apr_uint64_t msg, events_t *c)
+{
+    const char *err;
+    memset(c, 0, sizeof(*c));
+    c->p = p;
+    c->seqs = "";
+    err = mt_store_events(t, p, msg, collect_event, c);
+    return err ? apr_pstrcat(p, "ERR: ", err, NULL) : c->seqs;
+}
+
+typedef struct {
+    int n;
+    mt_store_file_t last;
+} files_t;
+
+static int collect_file(void *baton, const mt_store_file_t *f)
+{
+    files_t *c = baton;
+    c->n++;
+    c->last = *f;
+    return 0;
+}
+
+typedef struct {
+    apr_pool_t *p;
+    apr_uint64_t n;
+    char *all;
+} probs_t;
+
+static void on_problem(void *baton, const char *line)
+{
+    probs_t *pr = baton;
+    pr->n++;
+    pr->all = apr_pstrcat(pr->p, pr->all, line, "\n", NULL);
+}
+
+/* Every problem verify reports, one a line; "ERR: ..." on error. */
+static const char *verify_all(mt_store_t *st, apr_pool_t *p, apr_uint64_t *count)
+{
+    probs_t pr;
+    const char *err;
+    pr.p = p;
+    pr.n = 0;
+    pr.all = "";
+    err = mt_store_verify(st, p, on_problem, &pr, count);
+    if (err)
+        return apr_pstrcat(p, "ERR: ", err, NULL);
+    if (pr.n != *count)
+        return "ERR: the count differs from the problems reported";
+    return pr.all;
+}
+
+static int str_eq(const char *a, const char *b)
+{
+    return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static const char *nul(const char *s)
+{
+    return s ? s : "(null)";
+}
+
+/* The string fields of a hop and of an event, for table-driven round trips. */
+typedef struct {
+    const char *name;
+    size_t off;
+} field_t;
+
+static const field_t msg_strings[] = {
+    { "host", offsetof(mt_msg_t, host) },
+    { "local_id", offsetof(mt_msg_t, local_id) },
+    { "message_id", offsetof(mt_msg_t, message_id) },
+    { "ref_message_id", offsetof(mt_msg_t, ref_message_id) },
+    { "sender", offsetof(mt_msg_t, sender) },
+    { "subject", offsetof(mt_msg_t, subject) },
+    { "client", offsetof(mt_msg_t, client) },
+    { "auth_user", offsetof(mt_msg_t, auth_user) },
+    { "notify_kind", offsetof(mt_msg_t, notify_kind) },
+};
+
+static const field_t ev_strings[] = {
+    { "recipient", offsetof(mt_event_t, recipient) },
+    { "root", offsetof(mt_event_t, root) },
+    { "relay", offsetof(mt_event_t, relay) },
+    { "next_id", offsetof(mt_event_t, next_id) },
+    { "dsn", offsetof(mt_event_t, dsn) },
+    { "text", offsetof(mt_event_t, text) },
+    { "folder", offsetof(mt_event_t, folder) },
+    { "session", offsetof(mt_event_t, session) },
+};
+
+#define NELTS(a) (sizeof(a) / sizeof((a)[0]))
+#define FIELD(base, off) (*(const char **)(void *)((char *)(base) + (off)))
+
+/* Do the string fields of @a a and @a b match? Prints the first mismatch. */
+static int fields_eq(const field_t *f, size_t n, const void *a, const void *b)
+{
+    size_t i;
+    for (i = 0; i < n; i++)
+        if (!str_eq(FIELD(a, f[i].off), FIELD(b, f[i].off))) {
+            printf("# %s: '%s' vs '%s'\n", f[i].name, nul(FIELD(a, f[i].off)),
+                   nul(FIELD(b, f[i].off)));
+            return 0;
+        }
+    return 1;
+}
+
+/* String values: NULL, "", and UTF-8 text. */
+static const char *const str_values[] = { NULL, "", "Gr\xc3\xbc\xc3\x9f" "e <a@b> 250 2.0.0 Ok" };
+
+static void test_roundtrip(mt_store_t *st, apr_pool_t *p)
+{
+    static const struct {
+        apr_time_t first, last;
+    } times[] = {
+        { 0, 0 },
+        { -1, 1 },
+        { -86400000000LL, -1 },
+        { INT64_MIN, INT64_MAX },
+        { INT64_MAX, INT64_MIN },
+        { 1717400000123456LL, 1717400999000000LL },
+    };
+    const char *err = NULL;
+    mt_msg_t m, g;
+    mt_txn_t *t;
+    size_t v, i;
+    int all;
+
+    /* Every string field NULL, "", text. */
+    for (v = 0; v < NELTS(str_values); v++) {
+        m = mkhop(p, MT_HOP_POSTFIX, "mx1", "4Abc", NULL, NULL, 1000, 2000);
+        for (i = 0; i < NELTS(msg_strings); i++)
+            FIELD(&m, msg_strings[i].off) = str_values[v];
+        store_hop(st, p, &m, 0, &err);
+        ok(!err, "hop with strings '%s' stored%s%s", nul(str_values[v]), err ? ": " : "",
+           err ? err : "");
+        mt_store_begin(st, p, &t);
+        memset(&g, 0, sizeof(g));
+        is_int(mt_store_msg_get(t, p, m.key, &g, &err), 1, "hop with strings '%s' found",
+               nul(str_values[v]));
+        ok(fields_eq(msg_strings, NELTS(msg_strings), &m, &g),
+           "every string field round-trips as '%s'", nul(str_values[v]));
+        ok(g.rcpts && g.rcpts->nelts == 0 && g.hdr_rcpts && g.hdr_rcpts->nelts == 0,
+           "empty arrays come back empty, not NULL");
+        ok(g.key == m.key && g.kind == MT_HOP_POSTFIX && g.size == -1 && g.nrcpt == -1,
+           "key, kind, unknown size and count");
+        mt_store_abort(t);
+    }
+
+    /* Times, negative and extreme. */
+    for (i = 0; i < NELTS(times); i++) {
+        m = mkhop(p, MT_HOP_MSGTRK, "ex1", "123", NULL, "a@example.org",
+                  times[i].first, times[i].last);
+        store_hop(st, p, &m, 0, &err);
+        mt_store_begin(st, p, &t);
+        memset(&g, 0, sizeof(g));
+        mt_store_msg_get(t, p, m.key, &g, &err);
+        ok(g.first == times[i].first && g.last == times[i].last,
+           "times %" APR_INT64_T_FMT " .. %" APR_INT64_T_FMT " round-trip",
+           (apr_int64_t)times[i].first, (apr_int64_t)times[i].last);
+        mt_store_abort(t);
+    }
+
+    /* Scalars at their limits, NULL arrays. */
+    m = mkhop(p, MT_HOP_MAILBOX, "imap1", "alice", "<m@x>", NULL, 5, 6);
+    m.ndr_of = UINT64_MAX;
+    m.size = INT64_MAX;
+    m.nrcpt = INT_MIN;
+    m.flags = MT_MSG_READ | MT_MSG_NOTIFICATION | 0x80000000u;
+    m.rcpts = NULL;
+    m.hdr_rcpts = NULL;
+    store_hop(st, p, &m, 0, &err);
+    mt_store_begin(st, p, &t);
+    is_int(mt_store_msg_get(t, p, m.key, &g, &err), 1, "hop with NULL arrays stored and found");
+    ok(g.ndr_of == UINT64_MAX && g.size == INT64_MAX && g.nrcpt == INT_MIN
+       && g.flags == m.flags && g.kind == MT_HOP_MAILBOX, "scalars at their limits round-trip");
+    ok(g.rcpts && g.rcpts->nelts == 0 && g.hdr_rcpts && g.hdr_rcpts->nelts == 0,
+       "NULL arrays come back empty");
+    mt_store_abort(t);
+
+    /* Many recipients. */
+    m = mkhop(p, MT_HOP_POSTFIX, "mx1", "MANY", "<many@x>", "s@x", 7, 8);
+    m.size = 0;
+    m.nrcpt = 500;
+    for (i = 0; i < 500; i++)
+        add_rcpt(&m, apr_psprintf(p, "user%u@example.org", (unsigned)i), i % 3 ? NULL
+                 : i % 2 ? "" : "list@example.org", (unsigned)i % 8);
+    APR_ARRAY_PUSH(m.hdr_rcpts, const char *) = "to@example.org";
+    APR_ARRAY_PUSH(m.hdr_rcpts, const char *) = "";
+    store_hop(st, p, &m, 0, &err);
+    ok(!err, "hop with 500 recipients stored%s%s", err ? ": " : "", err ? err : "");
+    mt_store_begin(st, p, &t);
+    mt_store_msg_get(t, p, m.key, &g, &err);
+    is_int(g.rcpts->nelts, 500, "500 recipients come back");
+    for (i = 0, all = 1; i < 500 && g.rcpts->nelts == 500; i++) {
+        const mt_rcpt_t *a = &APR_ARRAY_IDX(m.rcpts, i, mt_rcpt_t);
+        const mt_rcpt_t *b = &APR_ARRAY_IDX(g.rcpts, i, mt_rcpt_t);
+        if (!str_eq(a->addr, b->addr) || !str_eq(a->orig, b->orig) || a->flags != b->flags)
+            all = 0;
+    }
+    ok(all, "recipients in order, with orig (NULL, \"\", text) and flags");
+    ok(g.hdr_rcpts->nelts == 2
+       && !strcmp(APR_ARRAY_IDX(g.hdr_rcpts, 0, const char *), "to@example.org")
+       && !strcmp(APR_ARRAY_IDX(g.hdr_rcpts, 1, const char *), ""), "header recipients");
+    ok(g.size == 0 && g.nrcpt == 500, "size 0 and nrcpt round-trip");
+    is_str(scan_names(t, p, NULL, 0, MT_IX_RECIPIENT, "USER499@example.org", 0, 100, 0),
+           key_name(p, m.key), "the 500th recipient is indexed");
+    is_str(scan_names(t, p, NULL, 0, MT_IX_RECIPIENT, "list@example.org", 0, 100, 0),
+           key_name(p, m.key), "a root address shared by many recipients: the hop once");
+    is_str(scan_names(t, p, NULL, 0, MT_IX_RECIPIENT, "", 0, 100, 0),
+           key_name(p, m.key), "an empty root address is an address too");
+    is_int(mt_store_msg_get(t, p, 987654321, &g, &err), 0, "an unknown hop is not found");
+    mt_store_abort(t);
+
+    /* Invalid kinds are refused. */
+    m = mkhop(p, 0, "mx1", "X", NULL, NULL, 1, 1);
+    store_hop(st, p, &m, 0, &err);
+    like(err, "no valid kind", "a hop without a kind is refused");
+}
+
+static void test_events(mt_store_t *st, apr_pool_t *p)
+{
+    const char *err = NULL;
+    mt_msg_t m, a, b;
+    mt_event_t e[3];
+    events_t got;
+    mt_txn_t *t;
+    size_t v;
+    int i;
+
+    /* Field round trips: one event per string value. */
+    m = mkhop(p, MT_HOP_POSTFIX, "mx1", "EV1", NULL, "a@x", 100, 200);
+    mt_store_begin(st, p, &t);
+    mt_store_msg_new(t, &m);
+    for (v = 0; v < NELTS(str_values); v++) {
+        size_t i2;
+        static const apr_time_t evtimes[] = { -5, INT64_MIN, INT64_MAX };
+        e[v] = next_event(&m, MT_FACT_NOTREAD - (int)v, evtimes[v], NULL);
+        for (i2 = 0; i2 < NELTS(ev_strings); i2++)
+            FIELD(&e[v], ev_strings[i2].off) = str_values[v];
+    }
+    /* out of order: seq orders them */
+    for (i = 2; i >= 0 && !err; i--)
+        err = mt_store_event_put(t, &e[i]);
+    if (!err)
+        err = mt_store_msg_put(t, &m);
+    ok(!err && !mt_store_commit(t), "three events stored");
+    mt_store_begin(st, p, &t);
+    is_str(get_events(t, p, m.key, &got), apr_psprintf(p, "%s/0,%s/1,%s/2", key_name(p, m.key) + 1,
+                                                      key_name(p, m.key) + 1,
+                                                      key_name(p, m.key) + 1),
+           "events come in seq order");
+    for (v = 0; v < NELTS(str_values) && got.n == 3; v++) {
+        ok(fields_eq(ev_strings, NELTS(ev_strings), &e[v], &got.ev[v])
+           && got.ev[v].time == e[v].time && got.ev[v].fact == e[v].fact,
+           "event fields round-trip as '%s'", nul(str_values[v]));
+    }
+    mt_store_abort(t);
+
+    /* Adjacent hop keys 255 and 256 (their keys differ in two bytes). */
+    mt_store_begin(st, p, &t);
+    a = mkhop(p, MT_HOP_POSTFIX, "mx1", "K255", NULL, NULL, 1, 1);
+    b = mkhop(p, MT_HOP_POSTFIX, "mx1", "K256", NULL, NULL, 1, 1);
+    a.key = 255;
+    b.key = 256;
+    for (i = 0; i < 3; i++) {
+        mt_event_t x = next_event(&a, MT_FACT_DEFER, i, NULL);
+        mt_event_t y = next_event(&b, MT_FACT_DEFER, i, NULL);
+        if (i < 2)
+            mt_store_event_put(t, &y);
+        mt_store_event_put(t, &x);
+    }
+    mt_store_msg_put(t, &a);
+    mt_store_msg_put(t, &b);
+    ok(!mt_store_commit(t), "events of hops 255 and 256");
+    mt_store_begin(st, p, &t);
+    is_str(get_events(t, p, 255, &got), "255/0,255/1,255/2", "hop 255 has its 3 events only");
+    is_str(get_events(t, p, 256, &got), "256/0,256/1", "hop 256 has its 2 events only");
+    is_str(get_events(t, p, 254, &got), "", "hop 254 has none");
+    is_str(get_events(t, p, 257, &got), "", "hop 257 has none");
+    mt_store_abort(t);
+    /* the counter keeps clear of these hand-made keys */
+    mt_store_begin(st, p, &t);
+    {
+        unsigned long long c = 0;
+        mt_store_counter_get(t, "message", &c);
+        ok(c < 255, "hand-made keys are above the counter (%llu)", c);
+    }
+    mt_store_abort(t);
+}
+
+static void test_scans(mt_store_t *st, apr_pool_t *p)
+{
+    enum { S1, S2, S3, SN, NDR, BOX, MOVE, NL };
+    label_t l[NL];
+    const char *err;
+    mt_msg_t m[NL];
+    mt_txn_t *t;
+    int i, e = 0;
+
+    m[S1] = mkhop(p, MT_HOP_POSTFIX, "mx1", "S1", "<one@example.org>", "Scan@Example.org",
+                  -100, 10);
+    add_rcpt(&m[S1], "Carol@Example.ORG", "Team@Example.org", MT_RCPT_TO);
+    add_rcpt(&m[S1], "carol@example.org", NULL, 0);        /* same, once */
+    m[S2] = mkhop(p, MT_HOP_POSTFIX, "mx1", "S2", "<two@example.org>", "scan@example.org",
+                  200, 300);
+    add_rcpt(&m[S2], "dave@example.org", "dave@example.org", 0);
+    m[S3] = mkhop(p, MT_HOP_MSGTRK, "ex1", "S3", "<three@example.org>", "SCAN@EXAMPLE.ORG",
+                  300, 300);
+    add_rcpt(&m[S3], "carol@example.org", NULL, MT_RCPT_CC);
+    m[SN] = mkhop(p, MT_HOP_POSTFIX, "mx1", "SN", "<null@example.org>", "", 250, 250);
+    add_rcpt(&m[SN], "scan@example.org", NULL, 0);
+    m[NDR] = mkhop(p, MT_HOP_POSTFIX, "mx1", "NDR", "<ndr@mx1>", "", 260, 260);
+    m[NDR].ref_message_id = "<one@example.org>";
+    m[NDR].flags = MT_MSG_NOTIFICATION;
+    add_rcpt(&m[NDR], "scan@example.org", NULL, 0);
+    m[BOX] = mkhop(p, MT_HOP_MAILBOX, "imap1", "carol", "<one@example.org>",
+                   "scan@example.org", 270, 280);
+    add_rcpt(&m[BOX], "carol@example.org", NULL, 0);
+    m[MOVE] = mkhop(p, MT_HOP_POSTFIX, "mx2", "MOVE", "<move@example.org>", "old@example.org",
+                    150, 150);
+    add_rcpt(&m[MOVE], "old-rcpt@example.org", NULL, 0);
+    for (i = 0; i < NL; i++) {
+        store_hop(st, p, &m[i], 0, &err);
+        e += err != NULL;
+    }
+    ok(!e, "scan hops stored");
+    l[S1].name = "S1"; l[S2].name = "S2"; l[S3].name = "S3"; l[SN].name = "SN";
+    l[NDR].name = "NDR"; l[BOX].name = "BOX"; l[MOVE].name = "MOVE";
+    for (i = 0; i < NL; i++)
+        l[i].key = m[i].key;
+
+    mt_store_begin(st, p, &t);
+    {
+        static const struct {
+            mt_index_e ix;
+            const char *value;
+            apr_time_t start, end;
+            int stop;
+            const char *want, *name;
+        } cases[] = {
+            { MT_IX_SENDER, "scan@example.org", INT64_MIN, INT64_MAX, 0, "S1,S2,S3",
+              "sender, any case, ascending time; mailbox hops not indexed" },
+            { MT_IX_SENDER, "SCAN@example.ORG", -100, 300, 0, "S1,S2,S3", "bounds are inclusive" },
+            { MT_IX_SENDER, "scan@example.org", -99, 299, 0, "S2", "outside the bounds excluded" },
+            { MT_IX_SENDER, "scan@example.org", 200, 200, 0, "S2", "one instant" },
+            { MT_IX_SENDER, "scan@example.org", 301, INT64_MAX, 0, "", "after every hop" },
+            { MT_IX_SENDER, "scan@example.org", 300, 200, 0, "", "start after end" },
+            { MT_IX_SENDER, "scan@example.org", INT64_MIN, INT64_MAX, 2, "S1,S2",
+              "a non-zero return stops" },
+            { MT_IX_SENDER, "scan@example.or", INT64_MIN, INT64_MAX, 0, "", "no prefix match" },
+            { MT_IX_SENDER, "scan@example.orgx", INT64_MIN, INT64_MAX, 0, "", "no longer match" },
+            { MT_IX_SENDER, "", INT64_MIN, 999, 0, "SN,NDR", "the null sender" },
+            { MT_IX_RECIPIENT, "CAROL@example.org", INT64_MIN, INT64_MAX, 0, "S1,S3",
+              "recipient, any case, once per hop; not the mailbox hop" },
+            { MT_IX_RECIPIENT, "team@example.org", INT64_MIN, INT64_MAX, 0, "S1",
+              "root address" },
+            { MT_IX_RECIPIENT, "dave@example.org", INT64_MIN, INT64_MAX, 0, "S2",
+              "address equal to its root: once" },
+            { MT_IX_RECIPIENT, "scan@example.org", 255, 265, 0, "NDR", "recipient in bounds" },
+            { MT_IX_MSGID, "<one@example.org>", INT64_MIN, INT64_MAX, 0, "S1,BOX",
+              "message-id, mailbox hops included" },
+            { MT_IX_MSGID, "<ONE@example.org>", INT64_MIN, INT64_MAX, 0, "",
+              "message-id is exact" },
+            { MT_IX_REF, "<one@example.org>", INT64_MIN, INT64_MAX, 0, "NDR",
+              "notifications about a message-id" },
+            { MT_IX_MSGID, "<ndr@mx1>", INT64_MIN, INT64_MAX, 0, "NDR",
+              "a notification's own message-id" },
+            { MT_IX_REF, "<ndr@mx1>", INT64_MIN, INT64_MAX, 0, "", "not a reference" },
+            { MT_IX_TIME, NULL, 250, 270, 0, "SN,NDR,BOX", "time range" },
+            { MT_IX_TIME, "ignored", -100, -100, 0, "S1", "time: value ignored, negative time" },
+            { MT_IX_SENDER, "old@example.org", INT64_MIN, INT64_MAX, 0, "MOVE",
+              "sender before the change" },
+        };
+        size_t c;
+        for (c = 0; c < NELTS(cases); c++)
+            is_str(scan_names(t, p, l, NL, cases[c].ix, cases[c].value, cases[c].start,
+                              cases[c].end, cases[c].stop), cases[c].want,
+                   "scan: %s", cases[c].name);
+        like(scan_names(t, p, l, NL, MT_IX_SENDER, NULL, 0, 1, 0), "needs a value",
+             "scan: a value is required");
+    }
+    mt_store_abort(t);
+
+    /* Replacing a hop moves its secondary entries. */
+    m[MOVE].sender = "New@Example.org";
+    m[MOVE].first = 160;
+    m[MOVE].local_id = "MOVED";
+    apr_array_clear(m[MOVE].rcpts);
+    add_rcpt(&m[MOVE], "new-rcpt@example.org", NULL, 0);
+    m[MOVE].message_id = NULL;
+    err = restore_hop(st, p, &m[MOVE]);
+    ok(!err, "hop replaced%s%s", err ? ": " : "", err ? err : "");
+    mt_store_begin(st, p, &t);
+    {
+        static const struct {
+            mt_index_e ix;
+            const char *value, *want, *name;
+        } cases[] = {
+            { MT_IX_SENDER, "old@example.org", "", "old sender gone" },
+            { MT_IX_SENDER, "new@example.org", "MOVE", "new sender found" },
+            { MT_IX_RECIPIENT, "old-rcpt@example.org", "", "old recipient gone" },
+            { MT_IX_RECIPIENT, "new-rcpt@example.org", "MOVE", "new recipient found" },
+            { MT_IX_MSGID, "<move@example.org>", "", "message-id gone with NULL" },
+        };
+        size_t c;
+        apr_uint64_t k = 0;
+        for (c = 0; c < NELTS(cases); c++)
+            is_str(scan_names(t, p, l, NL, cases[c].ix, cases[c].value, INT64_MIN, INT64_MAX,
+                              0), cases[c].want, "replace: %s", cases[c].name);
+        is_str(scan_names(t, p, l, NL, MT_IX_TIME, NULL, 150, 160, 0), "MOVE",
+               "replace: by_time follows the new first time, once");
+        is_int(mt_store_hop_find(t, p, MT_HOP_POSTFIX, "mx2", "MOVE", NULL, &k, &err), 0,
+               "replace: the old queue id is gone");
+        is_int(mt_store_hop_find(t, p, MT_HOP_POSTFIX, "mx2", "MOVED", NULL, &k, &err), 1,
+               "replace: the new queue id is found");
+    }
+    mt_store_abort(t);
+
+    /* msgs: every hop in key order. */
+    mt_store_begin(st, p, &t);
+    {
+        collect_t c;
+        collect_init(&c, p, l, NL);
+        err = mt_store_msgs(t, p, collect, &c);
+        ok(!err && strstr(c.out, "S1,S2,S3,SN,NDR,BOX,MOVE"), "msgs walks the hops in key order");
+        collect_init(&c, p, l, NL);
+        c.stop_after = 1;
+        mt_store_msgs(t, p, collect, &c);
+        is_int(c.calls, 1, "msgs stops on a non-zero return");
+    }
+    mt_store_abort(t);
+}
+
+static void test_hop_find(mt_store_t *st, apr_pool_t *p)
+{
+    enum { OLD, NEW, MID, TIE1, TIE2, OTHERHOST, X1, MB1, MB2, NL };
+    label_t l[NL];
+    mt_msg_t m[NL];
+    const char *err;
+    mt_txn_t *t;
+    int i, e = 0;
+
+    m[OLD] = mkhop(p, MT_HOP_POSTFIX, "mx1", "QID1", NULL, NULL, 100, 100);
+    m[NEW] = mkhop(p, MT_HOP_POSTFIX, "mx1", "QID1", NULL, NULL, 300, 300);
+    m[MID] = mkhop(p, MT_HOP_POSTFIX, "mx1", "QID1", NULL, NULL, 200, 200);
+    m[TIE1] = mkhop(p, MT_HOP_POSTFIX, "mx1", "TIE", NULL, NULL, 50, 50);
+    m[TIE2] = mkhop(p, MT_HOP_POSTFIX, "mx1", "TIE", NULL, NULL, 50, 50);
+    m[OTHERHOST] = mkhop(p, MT_HOP_POSTFIX, "mx9", "QID1", NULL, NULL, 10, 10);
+    m[X1] = mkhop(p, MT_HOP_MSGTRK, "mx1", "QID1", NULL, NULL, 5, 5);
+    m[MB1] = mkhop(p, MT_HOP_MAILBOX, "imap1", "carol", "<a@x>", NULL, 500, 500);
+    m[MB2] = mkhop(p, MT_HOP_MAILBOX, "imap1", "carol", "<b@x>", NULL, 600, 600);
+    for (i = 0; i < NL; i++) {
+        store_hop(st, p, &m[i], 0, &err);
+        e += err != NULL;
+        l[i].key = m[i].key;
+    }
+    ok(!e, "hop_find hops stored");
+    l[OLD].name = "OLD"; l[NEW].name = "NEW"; l[MID].name = "MID"; l[TIE1].name = "TIE1";
+    l[TIE2].name = "TIE2"; l[OTHERHOST].name = "OTHERHOST"; l[X1].name = "X1";
+    l[MB1].name = "MB1"; l[MB2].name = "MB2";
+
+    mt_store_begin(st, p, &t);
+    {
+        static const struct {
+            int kind;
+            const char *host, *local, *msgid, *want, *name;
+        } cases[] = {
+            { MT_HOP_POSTFIX, "mx1", "QID1", NULL, "NEW", "the newest of three" },
+            { MT_HOP_POSTFIX, "MX1", "QID1", NULL, "NEW", "host in any case" },
+            { MT_HOP_POSTFIX, "mx1", "qid1", NULL, "", "queue id exact" },
+            { MT_HOP_POSTFIX, "mx1", "QID", NULL, "", "no prefix match" },
+            { MT_HOP_POSTFIX, "mx1", "TIE", NULL, "TIE2", "same first: the greater key" },
+            { MT_HOP_POSTFIX, "mx9", "QID1", NULL, "OTHERHOST", "host" },
+            { MT_HOP_POSTFIX, "mx1", "QID1", "<ignored@x>", "NEW", "message-id ignored" },
+            { MT_HOP_MSGTRK, "mx1", "QID1", NULL, "X1", "kind" },
+            { MT_HOP_MSGTRK, "mx9", "QID1", NULL, "", "kind and host" },
+            { MT_HOP_MAILBOX, "imap1", "carol", "<a@x>", "MB1", "mailbox by message-id" },
+            { MT_HOP_MAILBOX, "imap1", "carol", "<b@x>", "MB2", "the other message" },
+            { MT_HOP_MAILBOX, "imap1", "carol", "<c@x>", "", "unknown message" },
+            { MT_HOP_MAILBOX, "imap1", "carol", NULL, "", "mailbox without message-id" },
+            { MT_HOP_MAILBOX, "imap1", "dave", "<a@x>", "", "other user" },
+            { MT_HOP_POSTFIX, "zz", "QID1", NULL, "", "after every key" },
+            { MT_HOP_POSTFIX, "", "", NULL, "", "empty" },
+        };
+        size_t c;
+        for (c = 0; c < NELTS(cases); c++) {
+            apr_uint64_t k = 0;
+            const char *got = "";
+            int rc = mt_store_hop_find(t, p, cases[c].kind, cases[c].host, cases[c].local,
+                                       cases[c].msgid, &k, &err);
+            if (rc < 0)
+                got = apr_pstrcat(p, "ERR: ", err, NULL);
+            for (i = 0; rc == 1 && i < NL; i++)
+                if (l[i].key == k)
+                    got = l[i].name;
+            is_str(got, cases[c].want, "hop_find: %s", cases[c].name);
+        }
+    }
+    mt_store_abort(t);
+}
+
+static void test_del(mt_store_t *st, apr_pool_t *p)
+{
+    mt_msg_t m, n;
+    const char *err;
+    mt_txn_t *t;
+    events_t got;
+    apr_uint64_t k;
+
+    m = mkhop(p, MT_HOP_POSTFIX, "mx1", "DEL", "<del@x>", "del@example.org", 900, 901);
+    add_rcpt(&m, "del-rcpt@example.org", "del-root@example.org", 0);
+    store_hop(st, p, &m, 3, &err);
+    n = mkhop(p, MT_HOP_POSTFIX, "mx1", "KEEP", "<keep@x>", "del@example.org", 902, 902);
+    store_hop(st, p, &n, 2, &err);
+    mt_store_begin(st, p, &t);
+    err = mt_store_msg_del(t, m.key);
+    ok(!err && !mt_store_commit(t), "hop deleted%s%s", err ? ": " : "", err ? err : "");
+    mt_store_begin(st, p, &t);
+    is_int(mt_store_msg_get(t, p, m.key, &m, &err), 0, "del: the hop is gone");
+    is_str(get_events(t, p, m.key, &got), "", "del: its events are gone");
+    is_int(got.n, 0, "del: no events");
+    get_events(t, p, n.key, &got);
+    is_int(got.n, 2, "del: the next hop keeps its events");
+    is_str(scan_names(t, p, NULL, 0, MT_IX_SENDER, "del@example.org", 0, 1000, 0),
+           key_name(p, n.key), "del: sender entry gone, the other hop's kept");
+    is_str(scan_names(t, p, NULL, 0, MT_IX_RECIPIENT, "del-rcpt@example.org", 0, 1000, 0), "",
+           "del: recipient entry gone");
+    is_str(scan_names(t, p, NULL, 0, MT_IX_RECIPIENT, "del-root@example.org", 0, 1000, 0), "",
+           "del: root entry gone");
+    is_str(scan_names(t, p, NULL, 0, MT_IX_MSGID, "<del@x>", 0, 1000, 0), "",
+           "del: message-id entry gone");
+    is_str(scan_names(t, p, NULL, 0, MT_IX_TIME, NULL, 900, 901, 0), "", "del: time entry gone");
+    is_int(mt_store_hop_find(t, p, MT_HOP_POSTFIX, "mx1", "DEL", NULL, &k, &err), 0,
+           "del: hop entry gone");
+    mt_store_abort(t);
+    mt_store_begin(st, p, &t);
+    ok(!mt_store_msg_del(t, 123456789) && !mt_store_commit(t), "deleting an unknown hop is fine");
+}
+
+static void test_misc(mt_store_t *st, apr_pool_t *p)
+{
+    static const struct {
+        int fact;
+        const char *name;
+    } facts[] = {
+        { MT_FACT_NONE, "none" }, { MT_FACT_RECEIVE, "receive" }, { MT_FACT_DELIVER, "deliver" },
+        { MT_FACT_RELAY_EXTERNAL, "relay-external" }, { MT_FACT_NOTREAD, "notread" },
+        { MT_FACT_LAST_, "unknown" }, { -1, "unknown" },
+    };
+    unsigned long long c = 0;
+    mt_txn_t *t;
+    size_t i;
+    const char *err;
+    mt_event_t e;
+
+    for (i = 0; i < NELTS(facts); i++)
+        is_str(mt_fact_name(facts[i].fact), facts[i].name, "fact %d is %s", facts[i].fact,
+               facts[i].name);
+    for (i = 0; i < MT_FACT_LAST_; i++)
+        if (!strcmp(mt_fact_name((int)i), "unknown"))
+            break;
+    is_int(i, MT_FACT_LAST_, "every fact has a name");
+
+    mt_store_begin(st, p, &t);
+    mt_store_counter_add(t, "lines", 5);
+    mt_store_counter_add(t, "lines", -2);
+    mt_store_counter_get(t, "lines", &c);
+    is_int(c, 3, "counter_add adds and subtracts");
+    mt_store_counter_add(t, "lines", -10);
+    mt_store_counter_get(t, "lines", &c);
+    is_int(c, 0, "counter_add stops at 0");
+    mt_store_counter_add(t, "lines", INT64_MAX);
+    mt_store_counter_add(t, "lines", INT64_MIN);
+    mt_store_counter_get(t, "lines", &c);
+    is_int(c, 0, "counter_add with the extreme deltas");
+    memset(&e, 0, sizeof(e));
+    e.fact = -1;
+    err = mt_store_event_put(t, &e);
+    like(err, "no valid fact", "an event with a negative fact is refused");
+    mt_store_abort(t);
+}
+
+/* Stats on a store whose content the caller knows. */
+static void test_stats(mt_store_t *st, apr_pool_t *p, const apr_uint64_t hops[4],
+                       apr_uint64_t events, apr_uint64_t files, apr_time_t oldest,
+                       apr_time_t newest, const char *what)
+{
+    mt_store_stats_t s;
+    mt_txn_t *t;
+    const char *err;
+
+    mt_store_begin(st, p, &t);
+    memset(&s, 0xff, sizeof(s));
+    err = mt_store_stats(t, p, &s);
+    ok(!err, "%s: stats%s%s", what, err ? ": " : "", err ? err : "");
+    ok(s.hops[0] == hops[0] && s.hops[1] == hops[1] && s.hops[2] == hops[2]
+       && s.hops[3] == hops[3], "%s: hops by kind", what);
+    is_int(s.events, events, "%s: events", what);
+    is_int(s.files, files, "%s: files", what);
+    ok(s.bytes > 0, "%s: bytes", what);
+    is_int(s.oldest, oldest, "%s: oldest", what);
+    is_int(s.newest, newest, "%s: newest", what);
+    mt_store_abort(t);
+}
+
+static void test_purge(apr_pool_t *p, const char *dir)
+{
+    static const struct {
+        apr_time_t first, last;
+        int events;
+    } hops[] = {
+        { 10, 20, 2 }, { 15, 50, 1 }, { 30, 40, 3 }, { 60, 70, 0 }, { -5, 44, 1 }, { 44, 45, 2 },
+    };
+    static const struct {
+        apr_time_t before;
+        unsigned batch;
+        apr_uint64_t hops, events;
+        apr_time_t oldest;
+    } runs[] = {
+        { 10, 1, 0, 0, -5 },          /* nothing ended before 10 */
+        { 45, 1, 3, 6, 15 },          /* (10,20) (30,40) (-5,44): batches of 1 */
+        { 45, 1, 0, 0, 15 },          /* again: nothing left */
+        { 71, 100, 3, 3, 0 },         /* everything else in one batch */
+    };
+    apr_uint64_t nh, ne, zero[4] = { 0, 0, 0, 0 }, cnt;
+    mt_store_t *st;
+    mt_msg_t m;
+    const char *err;
+    size_t i;
+    int e = 0;
+
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    ok(!err, "purge: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    for (i = 0; i < NELTS(hops); i++) {
+        m = mkhop(p, MT_HOP_POSTFIX, "mx1", apr_psprintf(p, "P%u", (unsigned)i), "<p@x>",
+                  "p@example.org", hops[i].first, hops[i].last);
+        add_rcpt(&m, "q@example.org", NULL, 0);
+        store_hop(st, p, &m, hops[i].events, &err);
+        e += err != NULL;
+    }
+    ok(!e, "purge: hops stored");
+    for (i = 0; i < NELTS(runs); i++) {
+        mt_txn_t *t;
+        collect_t c;
+        nh = ne = 99;
+        err = mt_store_purge(st, p, runs[i].before, runs[i].batch, &nh, &ne);
+        ok(!err, "purge before %d%s%s", (int)runs[i].before, err ? ": " : "", err ? err : "");
+        ok(nh == runs[i].hops && ne == runs[i].events,
+           "purge before %d, batch %u: %d hops, %d events (got %d, %d)", (int)runs[i].before,
+           runs[i].batch, (int)runs[i].hops, (int)runs[i].events, (int)nh, (int)ne);
+        mt_store_begin(st, p, &t);
+        collect_init(&c, p, NULL, 0);
+        mt_store_scan(t, p, MT_IX_TIME, NULL, INT64_MIN, INT64_MAX, collect, &c);
+        ok(c.calls == 0 ? runs[i].oldest == 0 : c.first0 == runs[i].oldest,
+           "purge before %d: the oldest hop left starts at %d", (int)runs[i].before,
+           (int)runs[i].oldest);
+        mt_store_abort(t);
+    }
+    {
+        const char *v = verify_all(st, p, &cnt);
+        is_str(v, "", "purge: verify finds nothing wrong after purges");
+    }
+    test_stats(st, p, zero, 0, 0, 0, 0, "purged store");
+    mt_store_close(st);
+
+    /* A reader cannot purge. */
+    err = mt_store_open(p, dir, MT_STORE_READER, &st);
+    if (!err) {
+        err = mt_store_purge(st, p, 100, 1, &nh, &ne);
+        like(err, "read-only", "a reader cannot purge");
+        mt_store_close(st);
+    }
+}
+
+static void test_verify(apr_pool_t *p, const char *dir)
+{
+    mt_store_t *st;
+    mt_msg_t m, gone, bad;
+    mt_txn_t *t;
+    const char *err, *v;
+    apr_uint64_t cnt = 99, hops[4] = { 0, 2, 0, 1 };
+    unsigned char k[40], pk[8], rec[4096];
+    unsigned rlen;
+    mt_event_t e;
+    events_t got;
+
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    ok(!err, "verify: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    m = mkhop(p, MT_HOP_POSTFIX, "mx1", "GOOD", "<good@x>", "good@example.org", 100, 150);
+    add_rcpt(&m, "r1@example.org", "root@example.org", 0);
+    add_rcpt(&m, "r2@example.org", NULL, 0);
+    store_hop(st, p, &m, 2, &err);
+    gone = mkhop(p, MT_HOP_POSTFIX, "mx1", "GONE", "<gone@x>", "gone@example.org", 200, 250);
+    gone.ref_message_id = "<good@x>";
+    add_rcpt(&gone, "g1@example.org", NULL, 0);
+    store_hop(st, p, &gone, 2, &err);
+    bad = mkhop(p, MT_HOP_MAILBOX, "imap1", "carol", "<bad@x>", NULL, 300, 350);
+    store_hop(st, p, &bad, 1, &err);
+    {
+        mt_store_file_t f = sample_file(42, 100);
+        mt_store_begin(st, p, &t);
+        mt_store_file_put(t, &f);
+        mt_store_commit(t);
+    }
+    v = verify_all(st, p, &cnt);
+    is_str(v, "", "verify: a good store has no problems");
+    {
+        files_t fc;
+        memset(&fc, 0, sizeof(fc));
+        mt_store_begin(st, p, &t);
+        err = mt_store_files(t, p, collect_file, &fc);
+        ok(!err && fc.n == 1 && fc.last.ino == 42 && fc.last.offset == 100
+           && !strcmp(fc.last.path, "/var/log/mail.log"), "files walks the file records");
+        mt_store_abort(t);
+    }
+    is_int(cnt, 0, "verify: count 0");
+    test_stats(st, p, hops, 5, 1, 100, 350, "verify store");
+
+    /* An event beyond the hop's nevents. */
+    mt_store_begin(st, p, &t);
+    m.nevents = 5;
+    e = next_event(&m, MT_FACT_DEFER, 1, NULL);    /* seq 5 */
+    m.nevents = 2;
+    mt_store_event_put(t, &e);
+    mt_store_commit(t);
+    v = verify_all(st, p, &cnt);
+    like(v, apr_psprintf(p, "events: event %" APR_UINT64_T_FMT "/5 is beyond the hop's 2 events",
+                         m.key), "verify: an event beyond nevents");
+    is_int(cnt, 1, "verify: one problem");
+    mt_store_close(st);
+
+    /* A bogus entry in by_sender; a hop deleted behind its secondaries' back;
+     * garbage in place of a hop. */
+    memcpy(k, "bogus@example.org", 18);
+    be64(k + 18, 0x8000000000000000ULL + 5);
+    be64(k + 26, 999);
+    be64(pk, 999);
+    ok(raw_op(dir, "by_sender", k, 34, pk, 8, NULL, NULL) == 0, "verify: bogus entry planted");
+    memcpy(k, "wrong@example.org", 18);
+    be64(k + 18, 0x8000000000000000ULL + 100);
+    be64(k + 26, m.key);
+    be64(pk, m.key);
+    ok(raw_op(dir, "by_sender", k, 34, pk, 8, NULL, NULL) == 0,
+       "verify: an entry for a hop that does not derive it");
+    be64(k, 0x8000000000000000ULL + 100);
+    be64(k + 8, m.key);
+    ok(raw_op(dir, "by_time", k, 16, NULL, 0, NULL, NULL) == 0,
+       "verify: a hop's by_time entry deleted");
+    be64(pk, gone.key);
+    ok(raw_op(dir, "messages", pk, 8, NULL, 0, NULL, NULL) == 0,
+       "verify: a hop deleted without its secondaries");
+    be64(pk, bad.key);
+    ok(raw_op(dir, "messages", pk, 8, "\x01\x03garbage", 9, NULL, NULL) == 0,
+       "verify: a hop replaced by garbage (its head decodes)");
+    be64(pk, 777);
+    ok(raw_op(dir, "messages", pk, 8, "\x09", 1, NULL, NULL) == 0,
+       "verify: a hop of another layout version");
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    ok(!err, "verify: store reopened%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    v = verify_all(st, p, &cnt);
+    {
+        const char *l;
+        for (l = v; *l; l = strchr(l, '\n') + 1)
+            printf("# %.*s\n", (int)(strchr(l, '\n') - l), l);
+    }
+    {
+        const char *want[] = {
+            "by_sender: entry for hop 999 (bogus@example.org) has no hop",
+            apr_psprintf(p, "by_sender: entry for hop %" APR_UINT64_T_FMT
+                         " (wrong@example.org) does not match the hop", m.key),
+            apr_psprintf(p, "by_time: hop %" APR_UINT64_T_FMT " has no entry (first 100)",
+                         m.key),
+            apr_psprintf(p, "by_sender: entry for hop %" APR_UINT64_T_FMT
+                         " (gone@example.org) has no hop", gone.key),
+            apr_psprintf(p, "by_recipient: entry for hop %" APR_UINT64_T_FMT
+                         " (g1@example.org) has no hop", gone.key),
+            apr_psprintf(p, "by_msgid: entry for hop %" APR_UINT64_T_FMT
+                         " (m <gone@x>) has no hop", gone.key),
+            apr_psprintf(p, "by_msgid: entry for hop %" APR_UINT64_T_FMT
+                         " (r <good@x>) has no hop", gone.key),
+            apr_psprintf(p, "by_time: entry for hop %" APR_UINT64_T_FMT
+                         " (first 200) has no hop", gone.key),
+            apr_psprintf(p, "by_hop: entry for hop %" APR_UINT64_T_FMT
+                         " (postfix mx1 GONE) has no hop", gone.key),
+            apr_psprintf(p, "events: event %" APR_UINT64_T_FMT "/0 belongs to no hop", gone.key),
+            apr_psprintf(p, "events: event %" APR_UINT64_T_FMT "/1 belongs to no hop", gone.key),
+            apr_psprintf(p, "messages: hop %" APR_UINT64_T_FMT " is damaged", bad.key),
+            "messages: hop 777 is damaged",
+            apr_psprintf(p, "events: event %" APR_UINT64_T_FMT "/5 is beyond", m.key),
+        };
+        size_t w;
+        for (w = 0; w < NELTS(want); w++)
+            like(v, want[w], "verify finds: %s", want[w]);
+        is_int(cnt, NELTS(want), "verify: every problem counted once");
+    }
+
+    /* The damaged hop: an error, never a crash; and it can be deleted. */
+    mt_store_begin(st, p, &t);
+    is_int(mt_store_msg_get(t, p, bad.key, &m, &err), -1, "damaged hop: get fails");
+    like(err, apr_psprintf(p, "index %s: hop %" APR_UINT64_T_FMT " is damaged (run verify)",
+                           dir, bad.key), "damaged hop: the error names index and hop");
+    is_int(mt_store_msg_get(t, p, 777, &m, &err), -1, "damaged head: get fails");
+    {
+        collect_t c;
+        mt_store_stats_t s;
+        collect_init(&c, p, NULL, 0);
+        like(mt_store_msgs(t, p, collect, &c), "hop 777 is damaged",
+             "damaged head: msgs reports it");
+        like(mt_store_stats(t, p, &s), "hop 777 is damaged", "damaged head: stats reports it");
+        ok(!mt_store_msg_del(t, 777), "damaged head: deleted");
+        collect_init(&c, p, NULL, 0);
+        ok(!mt_store_msgs(t, p, collect, &c) && c.calls == 2, "msgs: the two other hops");
+    }
+    err = mt_store_msg_del(t, bad.key);
+    ok(!err, "damaged hop: deleted%s%s", err ? ": " : "", err ? err : "");
+    ok(!mt_store_commit(t), "damaged hop: committed");
+    mt_store_abort(t);
+    mt_store_begin(st, p, &t);
+    is_int(mt_store_msg_get(t, p, bad.key, &m, &err), 0, "damaged hop: gone");
+    is_str(get_events(t, p, bad.key, &got), "", "damaged hop: its events gone");
+    mt_store_abort(t);
+    v = verify_all(st, p, &cnt);
+    like(v, apr_psprintf(p, "by_hop: entry for hop %" APR_UINT64_T_FMT
+                         " (mailbox imap1 carol <bad@x>) has no hop", bad.key),
+         "damaged hop: verify reports the entries left behind");
+    mt_store_close(st);
+
+    /* Damaged variants of a good record: every truncation, trailing bytes,
+     * each byte flipped. None crashes; truncations and trailing bytes fail. */
+    be64(pk, m.key);
+    rlen = sizeof(rec);
+    ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0 && rlen < 200,
+       "a hop with 2 recipients is small (%u bytes)", rlen);
+    {
+        DB_ENV *env;
+        DB *db;
+        DBT dk, dd;
+        unsigned char buf[4200];
+        unsigned n = 0, j;
+        int fails = 0, crashes = 0, rc;
+
+        db_env_create(&env, 0);
+        env->open(env, dir, DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN, 0);
+        db_create(&db, env, 0);
+        db->open(db, NULL, "messages", NULL, DB_BTREE, DB_AUTO_COMMIT, 0);
+        memset(&dk, 0, sizeof(dk));
+        memset(&dd, 0, sizeof(dd));
+        dk.data = pk;
+        dk.size = 8;
+        dd.data = buf;
+        /* keys 1000000 + n: truncations (n < rlen), trailing bytes, flips */
+        for (j = 0; j < rlen; j++, n++) {
+            be64(pk, 1000000 + n);
+            memcpy(buf, rec, j);
+            dd.size = j;
+            db->put(db, NULL, &dk, &dd, DB_AUTO_COMMIT);
+        }
+        be64(pk, 1000000 + n++);
+        memcpy(buf, rec, rlen);
+        buf[rlen] = 0;
+        dd.size = rlen + 1;
+        db->put(db, NULL, &dk, &dd, DB_AUTO_COMMIT);
+        for (j = 0; j < rlen; j++) {
+            be64(pk, 1000000 + n++);
+            memcpy(buf, rec, rlen);
+            buf[j] ^= 0xff;
+            dd.size = rlen;
+            db->put(db, NULL, &dk, &dd, DB_AUTO_COMMIT);
+        }
+        db->close(db, 0);
+        env->close(env, 0);
+
+        err = mt_store_open(p, dir, MT_STORE_READER, &st);
+        ok(!err, "damaged variants: reader%s%s", err ? ": " : "", err ? err : "");
+        if (st) {
+            apr_pool_t *ip;
+            apr_pool_create(&ip, p);
+            mt_store_begin(st, p, &t);
+            for (j = 0; j < rlen + 1; j++) {
+                apr_pool_clear(ip);
+                rc = mt_store_msg_get(t, ip, 1000000 + j, &m, &err);
+                fails += rc == -1 && strstr(err, "is damaged (run verify)") != NULL;
+            }
+            is_int(fails, rlen + 1, "every truncation and trailing byte is damage");
+            for (; j < n; j++) {
+                apr_pool_clear(ip);
+                rc = mt_store_msg_get(t, ip, 1000000 + j, &m, &err);
+                crashes += rc != -1 && rc != 1;
+            }
+            is_int(crashes, 0, "flipped bytes: found or damaged, nothing else");
+            mt_store_abort(t);
+            v = verify_all(st, p, &cnt);
+            ok(cnt >= rlen + 1, "verify on a reader reports the damaged hops (%d)", (int)cnt);
+            apr_pool_destroy(ip);
+            mt_store_close(st);
+        }
+    }
+}
+
+static void test_reader(mt_store_t *st, apr_pool_t *p, const char *dir)
+{
+    mt_store_t *rd;
+    mt_txn_t *rt, *old;
+    mt_msg_t m, g;
+    const char *err;
+    events_t got;
+    apr_uint64_t k = 0;
+
+    err = mt_store_open(p, dir, MT_STORE_READER, &rd);
+    ok(!err && rd, "hops: a reader joins the writer%s%s", err ? ": " : "", err ? err : "");
+    if (!rd)
+        return;
+    /* A snapshot starts at its first read. */
+    mt_store_begin(rd, p, &old);
+    scan_names(old, p, NULL, 0, MT_IX_TIME, NULL, 0, 0, 0);
+    m = mkhop(p, MT_HOP_POSTFIX, "mx7", "LIVE", "<live@x>", "live@example.org", 7000, 7001);
+    add_rcpt(&m, "live-rcpt@example.org", NULL, 0);
+    store_hop(st, p, &m, 2, &err);
+    ok(!err, "writer commits a hop while a reader is open");
+    ok(!mt_store_begin(rd, p, &rt), "reader snapshot");
+    is_str(scan_names(rt, p, NULL, 0, MT_IX_SENDER, "LIVE@example.org", 0, 10000, 0),
+           key_name(p, m.key), "reader: scan by sender sees committed data");
+    is_str(scan_names(rt, p, NULL, 0, MT_IX_RECIPIENT, "live-rcpt@example.org", 0, 10000, 0),
+           key_name(p, m.key), "reader: scan by recipient");
+    is_str(scan_names(rt, p, NULL, 0, MT_IX_MSGID, "<live@x>", 0, 10000, 0),
+           key_name(p, m.key), "reader: scan by message-id");
+    is_int(mt_store_hop_find(rt, p, MT_HOP_POSTFIX, "mx7", "LIVE", NULL, &k, &err), 1,
+           "reader: hop_find");
+    is_int(k, m.key, "reader: hop_find's key");
+    is_int(mt_store_msg_get(rt, p, m.key, &g, &err), 1, "reader: msg_get");
+    is_str(g.sender, "live@example.org", "reader: the hop's sender");
+    get_events(rt, p, m.key, &got);
+    is_int(got.n, 2, "reader: events");
+    is_str(scan_names(old, p, NULL, 0, MT_IX_SENDER, "live@example.org", 0, 10000, 0), "",
+           "reader: an older snapshot does not see it");
+    like(mt_store_msg_put(rt, &m), "read-only", "reader: cannot write hops");
+    like(mt_store_event_put(rt, &got.ev[0]), "read-only", "reader: cannot write events");
+    like(mt_store_msg_del(rt, m.key), "read-only", "reader: cannot delete");
+    mt_store_abort(rt);
+    mt_store_abort(old);
+    mt_store_close(rd);
+}
+
+/* A directory for an index whose durability is not under test: commits do
+ * not wait for the disk (Berkeley DB reads DB_CONFIG when it opens). */
+static const char *fast_tmpdir(apr_pool_t *p)
+{
+    const char *dir = tmpdir(p);
+    FILE *f = fopen(apr_pstrcat(p, dir, "/DB_CONFIG", NULL), "w");
+    if (f) {
+        fputs("set_flags DB_TXN_NOSYNC\n", f);
+        fclose(f);
+    }
+    return dir;
+}
+
+static void test_hops(apr_pool_t *p)
+{
+    const char *dir = fast_tmpdir(p), *err;
+    apr_pool_t *sp;
+    mt_store_t *st;
+    apr_uint64_t cnt = 0;
+
+    apr_pool_create(&sp, p);
+    err = mt_store_open(sp, dir, MT_STORE_WRITER, &st);
+    ok(!err, "hops: writer%s%s", err ? ": " : "", err ? err : "");
+    if (st) {
+        test_roundtrip(st, sp);
+        test_events(st, sp);
+        test_scans(st, sp);
+        test_hop_find(st, sp);
+        test_del(st, sp);
+        test_misc(st, sp);
+        test_reader(st, sp, dir);
+        is_str(verify_all(st, sp, &cnt), "", "hops: verify finds nothing wrong");
+        mt_store_close(st);
+    }
+    apr_pool_destroy(sp);
+    rmtree(p, dir);
+
+    dir = fast_tmpdir(p);
+    apr_pool_create(&sp, p);
+    test_purge(sp, dir);
+    apr_pool_destroy(sp);
+    rmtree(p, dir);
+
+    dir = fast_tmpdir(p);
+    apr_pool_create(&sp, p);
+    test_verify(sp, dir);
+    apr_pool_destroy(sp);
+    rmtree(p, dir);
 }
 
 int main(int argc, const char *const *argv)
@@ -234,6 +1447,9 @@ int main(int argc, const char *const *argv)
     ok(st == NULL, "no store for another format");
 
     rmtree(p, dir);
+
+    test_hops(p);
+
     apr_pool_destroy(p);
     apr_terminate();
     return tap_done();
