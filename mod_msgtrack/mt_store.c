@@ -49,6 +49,10 @@ struct mt_txn_t {
     DB_TXN *txn;
     unsigned char *buf;     /* encoding and reading buffer, reused */
     apr_size_t cap;
+    /* Hop keys handed out in this transaction: the "message" counter is
+     * read once (locked) and written back once, at commit. */
+    int keys_taken;
+    unsigned long long key_base, key_next;
 };
 
 #define FORMAT_KEY "format"
@@ -236,6 +240,13 @@ const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
     st->env->set_lk_detect(st->env, DB_LOCK_DEFAULT);
     st->env->set_cachesize(st->env, 0, 32 * 1024 * 1024, 1);
     st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1);
+    st->env->set_lg_bsize(st->env, 4 * 1024 * 1024);
+    /* A commit writes the log but does not wait for the disk: a killed
+     * process loses nothing (the log is in the kernel), and a machine that
+     * loses power loses whole batches together with their file offsets, so
+     * the next ingest reads them again. mt_store_checkpoint() syncs. */
+    if (mode == MT_STORE_WRITER)
+        st->env->set_flags(st->env, DB_TXN_WRITE_NOSYNC, 1);
 
     if (mode == MT_STORE_WRITER)
         flags |= DB_CREATE | DB_REGISTER | DB_RECOVER;
@@ -275,6 +286,14 @@ const char *mt_store_failchk(mt_store_t *st)
                   "recovery runs when msgtrack-index next starts" : "failure check", rc);
 }
 
+const char *mt_store_checkpoint(mt_store_t *st)
+{
+    int rc = st->env->txn_checkpoint(st->env, 0, 0, 0);
+    if (rc == 0)
+        rc = st->env->log_flush(st->env, NULL);
+    return rc ? db_err(st, "checkpoint", rc) : NULL;
+}
+
 const char *mt_store_dir(const mt_store_t *st)
 {
     return st->dir;
@@ -304,11 +323,24 @@ const char *mt_store_begin(mt_store_t *st, apr_pool_t *p, mt_txn_t **out)
     return NULL;
 }
 
+static const char *counter(mt_txn_t *t, const char *name, unsigned long long *value, int bump,
+                           apr_int64_t delta);
+
 const char *mt_store_commit(mt_txn_t *t)
 {
     int rc;
     if (!t || !t->txn)
         return NULL;
+    if (t->keys_taken && t->key_next != t->key_base) {
+        unsigned long long v;
+        const char *err = counter(t, "message", &v, 1,
+                                  (apr_int64_t)(t->key_next - t->key_base));
+        if (err) {
+            mt_store_abort(t);
+            return err;
+        }
+    }
+    t->keys_taken = 0;
     rc = t->txn->commit(t->txn, 0);
     t->txn = NULL;
     return rc ? db_err_p(t->pool, t->store, "committing", rc) : NULL;
@@ -1267,12 +1299,27 @@ static const char *damaged_hop(apr_pool_t *p, mt_store_t *st, apr_uint64_t key)
 
 const char *mt_store_msg_new(mt_txn_t *t, mt_msg_t *m)
 {
-    unsigned long long v;
     const char *err = read_only(t);
+    if (!err && !t->keys_taken) {
+        /* Read with a write lock: no other writer hands out the same keys. */
+        DBT key, val;
+        unsigned char buf[8];
+        int rc;
+        memset(&key, 0, sizeof(key));
+        memset(&val, 0, sizeof(val));
+        key.data = (void *)"counter:message";
+        key.size = sizeof("counter:message") - 1;
+        val.data = buf;
+        val.ulen = sizeof(buf);
+        val.flags = DB_DBT_USERMEM;
+        rc = t->store->meta->get(t->store->meta, t->txn, &key, &val, DB_RMW);
+        if (rc != 0 && rc != DB_NOTFOUND)
+            return db_err_p(t->pool, t->store, "reading a counter", rc);
+        t->key_base = t->key_next = rc == 0 && val.size == 8 ? get_u64(buf) : 0;
+        t->keys_taken = 1;
+    }
     if (!err)
-        err = counter(t, "message", &v, 1, 1);
-    if (!err)
-        m->key = v;
+        m->key = ++t->key_next;
     return err;
 }
 

@@ -279,6 +279,10 @@ typedef struct {
 } mt_store_stats_t;
 const char *mt_store_stats(mt_txn_t *txn, apr_pool_t *p, mt_store_stats_t *s);
 
+/** Write what is committed to the database files and the disk, and let
+ *  Berkeley DB remove the log files it no longer needs. */
+const char *mt_store_checkpoint(mt_store_t *store);
+
 /** Directory of the store. */
 const char *mt_store_dir(const mt_store_t *store);
 

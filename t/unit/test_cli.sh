@@ -19,7 +19,7 @@ check 0 "report ID" "--help lists the commands" -- --help
 check 2 "no command given" "no arguments is a usage error" --
 check 2 "unknown command" "unknown command" -- --db /nonexistent frobnicate
 check 2 "unknown option" "unknown global option" -- --bogus stats
-check 2 "unknown option" "option of another command" -- --db /x stats --json
+check 2 "unknown option" "option of another command" -- --db /x verify --json
 check 2 "needs a value" "option without its value" -- --db /x find --sender
 check 2 "needs a directory" "--db without a directory" -- --db
 check 2 "--db DIR is required" "--db is required" -- stats
@@ -27,6 +27,7 @@ check 2 "wrong number of arguments" "ingest needs files" -- --db /x ingest --for
 check 2 "wrong number of arguments" "report needs one id" -- --db /x report a b
 check 2 "wrong number of arguments" "stats takes no arguments" -- --db /x stats extra
 check 0 "usage: msgtrack-index --db DIR find" "per-command --help" -- --db /x find --help
-check 1 "not part of this build" "a well-formed command is a runtime error for now" -- --db=/x find --sender a@example.org --json
+check 1 "does not exist" "a missing index is a runtime error naming it" -- --db=/nonexistent find --sender a@example.org --json
+check 2 "xs:dateTime" "a bad --start is a usage error" -- --db=/nonexistent find --start yesterday
 echo "1..$n"
 exit $failed

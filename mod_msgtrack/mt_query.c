@@ -1,0 +1,1236 @@
+/* mt_query.c: Find and Get over the index: messages, visibility, report building */
+#include <stdlib.h>
+#include <string.h>
+#include <apr_hash.h>
+#include <apr_strings.h>
+#include "mt_query.h"
+#include "mt_time.h"
+
+/* A relay is to an indexed server when a hop of the message on another host
+ * starts no earlier than this before the relay event (clocks drift). */
+#define RELAY_SKEW (60 * APR_USEC_PER_SEC)
+/* A Find by recipient scans this far beyond the end bound: the recipient may
+ * appear only on a later hop (expansion on the next server) of a message
+ * submitted before the end bound. */
+#define FIND_RCPT_SLACK ((apr_time_t)7 * 86400 * APR_USEC_PER_SEC)
+
+/* ------------------------------------------------------------------ strings */
+
+/* ASCII case folding only: addresses and subjects compare the same whatever
+ * the locale. */
+static int lc(int c)
+{
+    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+static int ieq(const char *a, const char *b)
+{
+    if (!a || !b)
+        return 0;
+    for (; *a && lc((unsigned char)*a) == lc((unsigned char)*b); a++, b++)
+        ;
+    return *a == *b;
+}
+
+static char *lower(apr_pool_t *p, const char *s)
+{
+    char *r = apr_pstrdup(p, s ? s : ""), *c;
+    for (c = r; *c; c++)
+        *c = (char)lc((unsigned char)*c);
+    return r;
+}
+
+/* Case-insensitive (ASCII) substring: non-ASCII bytes must match exactly. */
+static int icontains(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    if (!hay)
+        return n == 0;
+    for (; *hay; hay++) {
+        size_t i;
+        for (i = 0; i < n && lc((unsigned char)hay[i]) == lc((unsigned char)needle[i]); i++)
+            ;
+        if (i == n)
+            return 1;
+    }
+    return n == 0;
+}
+
+/* An absent filter: NULL or empty. */
+static const char *nz(const char *s)
+{
+    return s && *s ? s : NULL;
+}
+
+static const char *trim(apr_pool_t *p, const char *s)
+{
+    const char *e;
+    while (*s == ' ' || *s == '\t' || *s == '\r' || *s == '\n')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r' || e[-1] == '\n'))
+        e--;
+    return apr_pstrmemdup(p, s, (apr_size_t)(e - s));
+}
+
+/* A Message-ID as the index keeps it: with its angle brackets. */
+static const char *norm_msgid(apr_pool_t *p, const char *id)
+{
+    id = trim(p, id);
+    if (!*id)
+        return NULL;
+    if (id[0] == '<' && id[strlen(id) - 1] == '>')
+        return id;
+    return apr_pstrcat(p, "<", id, ">", NULL);
+}
+
+static apr_array_header_t *strings(apr_pool_t *p)
+{
+    return apr_array_make(p, 4, sizeof(const char *));
+}
+
+static void push_str(apr_array_header_t *a, const char *s)
+{
+    APR_ARRAY_PUSH(a, const char *) = s;
+}
+
+static mt_error_t *transient(apr_pool_t *p, const char *why)
+{
+    return mt_error_make(p, MT_FAULT_NONE, "ErrorMessageTrackingTransientError",
+                         "the message tracking index could not be read: %s",
+                         why ? why : "unknown error");
+}
+
+/* ------------------------------------------------------------------ report ids */
+
+static int needs_escape(unsigned char c)
+{
+    return c == '=' || c == ',' || c == '+' || c < 0x20 || c == 0x7F;
+}
+
+static char *id_escape(apr_pool_t *p, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    const unsigned char *u;
+    apr_size_t n = 0;
+    char *r, *o;
+
+    if (!s)
+        s = "";
+    for (u = (const unsigned char *)s; *u; u++)
+        n += needs_escape(*u) ? 3 : 1;
+    o = r = apr_palloc(p, n + 1);
+    for (u = (const unsigned char *)s; *u; u++) {
+        if (needs_escape(*u)) {
+            *o++ = '+';
+            *o++ = hex[*u >> 4];
+            *o++ = hex[*u & 0xF];
+        }
+        else
+            *o++ = (char)*u;
+    }
+    *o = '\0';
+    return r;
+}
+
+const char *mt_query_report_id(apr_pool_t *p, const mt_msg_t *m)
+{
+    const char *sender = m->sender ? m->sender : "";
+    const char *at = strrchr(sender, '@');
+
+    return apr_psprintf(p, "Message-Id=%s,Server=%s,Internal-Id=%" APR_UINT64_T_FMT
+                        ",Sender=%s,Domain=%s", id_escape(p, m->message_id),
+                        id_escape(p, m->host), m->key, id_escape(p, sender),
+                        id_escape(p, at ? at + 1 : ""));
+}
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = lc(c);
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    return -1;
+}
+
+/* Unescape [s, e) into a new string; NULL when an escape is malformed. */
+static char *id_unescape(apr_pool_t *p, const char *s, const char *e)
+{
+    char *r = apr_palloc(p, (apr_size_t)(e - s) + 1), *o = r;
+    while (s < e) {
+        if (*s == '+') {
+            int h, l;
+            if (e - s < 3 || (h = hexval((unsigned char)s[1])) < 0
+                || (l = hexval((unsigned char)s[2])) < 0 || (h == 0 && l == 0))
+                return NULL;
+            *o++ = (char)(h * 16 + l);
+            s += 3;
+        }
+        else
+            *o++ = *s++;
+    }
+    *o = '\0';
+    return r;
+}
+
+int mt_query_parse_report_id(apr_pool_t *p, const char *id, mt_report_id_t *out)
+{
+    const char *s, *internal = NULL;
+    int seen[5] = { 0, 0, 0, 0, 0 };
+    static const char *const names[5] = { "Message-Id", "Server", "Internal-Id", "Sender",
+                                          "Domain" };
+    apr_uint64_t key = 0;
+
+    memset(out, 0, sizeof(*out));
+    if (!id || !*id)
+        return -1;
+    for (s = id;;) {
+        const char *end = strchr(s, ','), *eq;
+        const char *v;
+        int i;
+        if (!end)
+            end = s + strlen(s);
+        eq = memchr(s, '=', (apr_size_t)(end - s));
+        if (!eq || eq == s)
+            return -1;
+        if (!(v = id_unescape(p, eq + 1, end)))
+            return -1;
+        for (i = 0; i < 5; i++)
+            if ((apr_size_t)(eq - s) == strlen(names[i])
+                && strncasecmp(s, names[i], (apr_size_t)(eq - s)) == 0)
+                break;
+        if (i < 5) {
+            if (seen[i]++)
+                return -1;     /* ambiguous: the same field twice */
+            switch (i) {
+            case 0: out->message_id = *v ? v : NULL; break;
+            case 1: out->server = v; break;
+            case 2: internal = v; break;
+            case 3: out->sender = v; break;
+            case 4: out->domain = v; break;
+            }
+        }
+        if (!*end)
+            break;
+        s = end + 1;
+    }
+    if (!internal || !*internal)
+        return -1;
+    for (s = internal; *s; s++) {
+        unsigned d = (unsigned)(*s - '0');
+        if (d > 9 || key > (APR_UINT64_MAX - d) / 10)
+            return -1;
+        key = key * 10 + d;
+    }
+    out->key = key;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ messages */
+
+typedef struct {
+    apr_array_header_t *hops;   /* mt_msg_t *, by (first, key) */
+    const mt_msg_t *origin;     /* earliest non-mailbox hop, NULL if none */
+    /* Where the recipients the sender used are known: the origin, or when it
+     * lists none (an Exchange mailbox-server SUBMIT logs no recipients) the
+     * first hop that lists some, on the origin's server if possible. */
+    const mt_msg_t *rorigin;
+    /* The subject: the origin's, else the first hop's that logged one (the
+     * first server may not log Subject headers). */
+    const mt_msg_t *sorigin;
+} message_t;
+
+static int collect_key(void *baton, apr_uint64_t key, apr_time_t first)
+{
+    APR_ARRAY_PUSH((apr_array_header_t *)baton, apr_uint64_t) = key;
+    return 0;
+}
+
+static int hop_cmp(const void *a, const void *b)
+{
+    const mt_msg_t *x = *(const mt_msg_t *const *)a, *y = *(const mt_msg_t *const *)b;
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+/* The message @a hit belongs to: every hop with its Message-ID. */
+static mt_error_t *gather(mt_txn_t *txn, apr_pool_t *p, const mt_msg_t *hit, message_t *msg)
+{
+    int i, have_hit = 0;
+
+    msg->hops = apr_array_make(p, 4, sizeof(const mt_msg_t *));
+    msg->origin = NULL;
+    if (hit->message_id) {
+        apr_array_header_t *keys = apr_array_make(p, 8, sizeof(apr_uint64_t));
+        const char *err = mt_store_scan(txn, p, MT_IX_MSGID, hit->message_id, APR_INT64_MIN,
+                                        APR_INT64_MAX, collect_key, keys);
+        if (err)
+            return transient(p, err);
+        for (i = 0; i < keys->nelts; i++) {
+            apr_uint64_t key = APR_ARRAY_IDX(keys, i, apr_uint64_t);
+            mt_msg_t *m;
+            int rc;
+            if (key == hit->key) {
+                if (!have_hit++)
+                    APR_ARRAY_PUSH(msg->hops, const mt_msg_t *) = hit;
+                continue;
+            }
+            m = apr_pcalloc(p, sizeof(*m));
+            rc = mt_store_msg_get(txn, p, key, m, &err);
+            if (rc < 0)
+                return transient(p, err);
+            /* Skip entries that are gone or (defensively) name another id. */
+            if (rc == 0 || !m->message_id || strcmp(m->message_id, hit->message_id) != 0)
+                continue;
+            APR_ARRAY_PUSH(msg->hops, const mt_msg_t *) = m;
+        }
+    }
+    if (!have_hit)
+        APR_ARRAY_PUSH(msg->hops, const mt_msg_t *) = hit;
+    qsort(msg->hops->elts, (size_t)msg->hops->nelts, sizeof(const mt_msg_t *), hop_cmp);
+    for (i = 0; i < msg->hops->nelts && !msg->origin; i++) {
+        const mt_msg_t *m = APR_ARRAY_IDX(msg->hops, i, const mt_msg_t *);
+        if (m->kind != MT_HOP_MAILBOX)
+            msg->origin = m;
+    }
+    msg->rorigin = msg->origin;
+    if (msg->origin && (!msg->origin->rcpts || msg->origin->rcpts->nelts == 0)) {
+        const mt_msg_t *any = NULL, *same = NULL;
+        for (i = 0; i < msg->hops->nelts && !same; i++) {
+            const mt_msg_t *m = APR_ARRAY_IDX(msg->hops, i, const mt_msg_t *);
+            if (m->kind == MT_HOP_MAILBOX || !m->rcpts || m->rcpts->nelts == 0)
+                continue;
+            if (!any)
+                any = m;
+            if (ieq(m->host ? m->host : "", msg->origin->host ? msg->origin->host : ""))
+                same = m;
+        }
+        msg->rorigin = same ? same : any ? any : msg->origin;
+    }
+    msg->sorigin = msg->origin;
+    for (i = 0; msg->origin && !msg->origin->subject && i < msg->hops->nelts; i++) {
+        const mt_msg_t *m = APR_ARRAY_IDX(msg->hops, i, const mt_msg_t *);
+        if (m->kind != MT_HOP_MAILBOX && m->subject) {
+            msg->sorigin = m;
+            break;
+        }
+    }
+    return NULL;
+}
+
+/* Is @a addr a recipient (address or root address) of a hop of the message?
+ * @a any_kind: mailbox hops count too. */
+static int msg_has_rcpt(const message_t *msg, const char *addr, int any_kind)
+{
+    int i, j;
+    for (i = 0; i < msg->hops->nelts; i++) {
+        const mt_msg_t *m = APR_ARRAY_IDX(msg->hops, i, const mt_msg_t *);
+        if ((m->kind == MT_HOP_MAILBOX && !any_kind) || !m->rcpts)
+            continue;
+        for (j = 0; j < m->rcpts->nelts; j++) {
+            const mt_rcpt_t *r = &APR_ARRAY_IDX(m->rcpts, j, mt_rcpt_t);
+            if (ieq(r->addr, addr) || ieq(r->orig, addr))
+                return 1;
+        }
+    }
+    return 0;
+}
+
+#define RCPT_HEADER_FLAGS (MT_RCPT_TO | MT_RCPT_CC | MT_RCPT_BCC)
+
+/* The addresses the sender used (from @a origin, a message's rorigin): each
+ * recipient's root address, else its address, once each (case-insensitive),
+ * in order. Exchange says which recipients the sender addressed (To, Cc,
+ * Bcc): when it does, the others on the hop are resolved or expanded ones. */
+static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_msg_t *origin)
+{
+    apr_array_header_t *a = strings(p);
+    apr_hash_t *seen = apr_hash_make(tp), *expanded = apr_hash_make(tp);
+    int i, flagged = 0;
+    if (!origin->rcpts)
+        return a;
+    for (i = 0; origin->kind == MT_HOP_MSGTRK && i < origin->rcpts->nelts; i++)
+        if (APR_ARRAY_IDX(origin->rcpts, i, mt_rcpt_t).flags & RCPT_HEADER_FLAGS)
+            flagged = 1;
+    for (i = 0; i < origin->rcpts->nelts; i++) {
+        const mt_rcpt_t *r = &APR_ARRAY_IDX(origin->rcpts, i, mt_rcpt_t);
+        const char *s = r->orig && *r->orig ? r->orig : r->addr;
+        if (flagged && !(r->flags & RCPT_HEADER_FLAGS))
+            continue;
+        /* Exchange names an expanded address again, without its root address,
+         * on its delivery rows: after its expansion, it is that one (before
+         * it, the sender also addressed it directly). */
+        if (origin->kind == MT_HOP_MSGTRK && r->addr) {
+            if (s != r->addr) {
+                apr_hash_set(expanded, lower(tp, r->addr), APR_HASH_KEY_STRING, "");
+            }
+            else if (apr_hash_get(expanded, lower(tp, r->addr), APR_HASH_KEY_STRING)) {
+                continue;
+            }
+        }
+        if (s) {
+            const char *k = lower(tp, s);
+            if (!apr_hash_get(seen, k, APR_HASH_KEY_STRING)) {
+                apr_hash_set(seen, k, APR_HASH_KEY_STRING, "");
+                push_str(a, apr_pstrdup(p, s));
+            }
+        }
+    }
+    return a;
+}
+
+/* ------------------------------------------------------------------ find */
+
+typedef struct {
+    apr_time_t first;
+    apr_uint64_t key;           /* the origin hop */
+    apr_uint64_t rkey;          /* the hop the recipients come from */
+    apr_uint64_t skey;          /* the hop the subject comes from */
+} cand_t;
+
+static int cand_cmp(const void *a, const void *b)
+{
+    const cand_t *x = a, *y = b;
+    if (x->first != y->first)
+        return x->first < y->first ? -1 : 1;
+    return x->key < y->key ? -1 : x->key > y->key;
+}
+
+typedef struct {
+    mt_txn_t *txn;
+    apr_pool_t *scan_pool;       /* the dedupe set */
+    apr_pool_t *hit_pool;        /* cleared for every hit */
+    const mt_viewer_t *who;
+    const char *sender, *recipient, *subject, *message_id;
+    int sender_named;            /* the caller named the sender (not implied) */
+    apr_time_t start, end;
+    int cap;
+    apr_hash_t *seen;
+    apr_array_header_t *cands;   /* cand_t */
+    long matches;
+    mt_error_t *err;
+    apr_pool_t *err_pool;
+} find_t;
+
+static int visible_in_find(const find_t *f, const message_t *msg)
+{
+    const mt_viewer_t *who = f->who;
+    if (who->privileged)
+        return 1;
+    if (ieq(msg->origin->sender, who->mailbox))
+        return 1;
+    /* Messages sent to the caller, when the caller names their sender. */
+    return f->sender_named && msg_has_rcpt(msg, who->mailbox, 0);
+}
+
+static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
+{
+    find_t *f = baton;
+    apr_pool_t *hp = f->hit_pool;
+    mt_msg_t *m;
+    const mt_msg_t *o;
+    message_t msg;
+    const char *err = NULL, *dkey;
+    mt_error_t *e;
+    int rc;
+
+    apr_pool_clear(hp);
+    m = apr_pcalloc(hp, sizeof(*m));
+    rc = mt_store_msg_get(f->txn, hp, key, m, &err);
+    if (rc < 0) {
+        f->err = transient(f->err_pool, err);
+        return 1;
+    }
+    if (rc == 0 || m->kind == MT_HOP_MAILBOX)
+        return 0;
+    dkey = m->message_id ? m->message_id : apr_psprintf(hp, "#%" APR_UINT64_T_FMT, m->key);
+    if (apr_hash_get(f->seen, dkey, APR_HASH_KEY_STRING))
+        return 0;
+    dkey = apr_pstrdup(f->scan_pool, dkey);
+    apr_hash_set(f->seen, dkey, APR_HASH_KEY_STRING, dkey);
+
+    if ((e = gather(f->txn, hp, m, &msg))) {
+        f->err = mt_error_make(f->err_pool, e->kind, e->code, "%s", e->message);
+        return 1;
+    }
+    if (!(o = msg.origin))
+        return 0;
+    if (o->first < f->start || o->first > f->end)
+        return 0;
+    if (f->message_id && (!o->message_id || strcmp(o->message_id, f->message_id) != 0))
+        return 0;
+    if (f->sender && !ieq(o->sender, f->sender))
+        return 0;
+    if (f->recipient && !msg_has_rcpt(&msg, f->recipient, 0))
+        return 0;
+    if (f->subject && !icontains(msg.sorigin->subject, f->subject))
+        return 0;
+    if (!visible_in_find(f, &msg))
+        return 0;
+
+    f->matches++;
+    APR_ARRAY_PUSH(f->cands, cand_t) = (cand_t){ o->first, o->key, msg.rorigin->key,
+                                                 msg.sorigin->key };
+    /* Keep memory bounded by the cap, not by the number of matches. */
+    if (f->cap > 0 && f->cands->nelts >= 2 * f->cap + 8) {
+        qsort(f->cands->elts, (size_t)f->cands->nelts, sizeof(cand_t), cand_cmp);
+        f->cands->nelts = f->cap;
+    }
+    return 0;
+}
+
+/* The result for candidate @a c (in @a p; scratch in @a tp): 1, 0 when the
+ * hop is gone, -1 on error (@a *err). */
+static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const cand_t *c,
+                      mt_found_t *r, const char **err)
+{
+    mt_msg_t *o = apr_pcalloc(p, sizeof(*o)), *x;
+    int rc = mt_store_msg_get(txn, p, c->key, o, err);
+
+    if (rc <= 0)
+        return rc;
+    memset(r, 0, sizeof(*r));
+    r->report_id = mt_query_report_id(p, o);
+    r->message_id = o->message_id;
+    r->sender = o->sender;
+    r->subject = o->subject;
+    r->submitted = o->first;
+    r->first_hop = o->host;
+    r->previous_hop = nz(o->client);
+    if (c->rkey == c->key)
+        r->recipients = sender_rcpts(p, tp, o);
+    else {
+        x = apr_pcalloc(tp, sizeof(*x));
+        if ((rc = mt_store_msg_get(txn, tp, c->rkey, x, err)) < 0)
+            return -1;
+        r->recipients = sender_rcpts(p, tp, rc ? x : o);
+    }
+    if (c->skey != c->key) {
+        x = apr_pcalloc(p, sizeof(*x));
+        if ((rc = mt_store_msg_get(txn, p, c->skey, x, err)) < 0)
+            return -1;
+        if (rc)
+            r->subject = x->subject;
+    }
+    return 1;
+}
+
+mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
+                          const mt_find_t *q, apr_array_header_t **results, int *truncated)
+{
+    find_t f;
+    mt_index_e ix;
+    const char *value = NULL, *err;
+    apr_time_t scan_end;
+    apr_pool_t *sp;
+    int i, n;
+
+    *results = apr_array_make(p, 8, sizeof(mt_found_t));
+    *truncated = 0;
+    if (!who->privileged && !nz(who->mailbox))
+        return mt_error_make(p, MT_FAULT_NONE, "ErrorAccessDenied",
+                             "the caller has no mailbox to search messages for");
+
+    memset(&f, 0, sizeof(f));
+    f.txn = txn;
+    f.who = who;
+    f.err_pool = p;
+    f.sender = nz(q->sender);
+    f.sender_named = f.sender != NULL;
+    if (!f.sender && !who->privileged)
+        f.sender = who->mailbox;        /* a user finds what it sent */
+    f.recipient = nz(q->recipient);
+    f.subject = nz(q->subject);
+    f.start = q->start;
+    f.end = q->end == 0 ? APR_INT64_MAX : q->end;
+    f.cap = q->max_results > 0 ? q->max_results : 0;
+    if (f.start > f.end)
+        return NULL;
+
+    apr_pool_create(&sp, p);
+    apr_pool_create(&f.hit_pool, sp);
+    f.scan_pool = sp;
+    f.seen = apr_hash_make(sp);
+    f.cands = apr_array_make(sp, 64, sizeof(cand_t));
+    if (nz(q->message_id))
+        f.message_id = norm_msgid(sp, q->message_id);
+
+    scan_end = f.end;
+    if (f.message_id) {
+        ix = MT_IX_MSGID;
+        value = f.message_id;
+    }
+    else if (f.sender) {
+        ix = MT_IX_SENDER;
+        value = lower(sp, f.sender);
+    }
+    else if (f.recipient) {
+        ix = MT_IX_RECIPIENT;
+        value = lower(sp, f.recipient);
+        scan_end = f.end > APR_INT64_MAX - FIND_RCPT_SLACK ? APR_INT64_MAX
+                                                           : f.end + FIND_RCPT_SLACK;
+    }
+    else
+        ix = MT_IX_TIME;
+
+    err = mt_store_scan(txn, sp, ix, value, f.start, scan_end, find_hit, &f);
+    if (f.err || err) {
+        mt_error_t *e = f.err ? f.err : transient(p, err);
+        apr_pool_destroy(sp);
+        return e;
+    }
+
+    qsort(f.cands->elts, (size_t)f.cands->nelts, sizeof(cand_t), cand_cmp);
+    n = f.cands->nelts;
+    if (f.cap > 0 && f.matches > f.cap) {
+        *truncated = 1;
+        n = f.cap;
+    }
+    for (i = 0; i < n; i++) {
+        mt_found_t r;
+        int rc = found_make(txn, p, sp, &APR_ARRAY_IDX(f.cands, i, cand_t), &r, &err);
+        if (rc < 0) {
+            apr_pool_destroy(sp);
+            return transient(p, err);
+        }
+        if (rc > 0)
+            APR_ARRAY_PUSH(*results, mt_found_t) = r;
+    }
+    apr_pool_destroy(sp);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ report */
+
+/* One recipient of the report. */
+typedef struct {
+    const char *addr;       /* as first seen */
+    const char *orig;       /* root address, NULL */
+    int bcc;
+    int mta_delivered;      /* an MTA hop delivered to it */
+    int last;               /* Summary: index of its last visible event, -1 */
+} rr_t;
+
+/* One event with its sort key. */
+typedef struct {
+    mt_report_event_t ev;
+    rr_t *r;
+    int fact;
+    int hop_ix;
+    unsigned seq;
+    int sub;
+} rev_t;
+
+typedef struct {
+    mt_txn_t *txn;
+    apr_pool_t *p;
+    const message_t *msg;
+    apr_array_header_t *rrs;   /* rr_t * in order of first appearance */
+    apr_hash_t *by_addr;       /* lower(addr) -> rr_t * */
+    apr_array_header_t *revs;  /* rev_t */
+    apr_array_header_t *evbuf; /* mt_event_t of the hop being read */
+    struct rix_t *rx_origin;   /* the recipients of msg->rorigin */
+} build_t;
+
+/* The recipients of one hop by address (ASCII lower case): a report may
+ * cover a list expanded to thousands, so no linear lookups per event. */
+typedef struct rix_t {
+    apr_pool_t *p;
+    apr_hash_t *first;         /* -> const mt_rcpt_t *: the first entry */
+    apr_hash_t *rooted;        /* -> const mt_rcpt_t *: the first entry with a root address */
+    apr_hash_t *hdr;           /* hdr_rcpts */
+} rix_t;
+
+static int has_root(const mt_rcpt_t *rc)
+{
+    return rc->orig && *rc->orig && !ieq(rc->orig, rc->addr);
+}
+
+static rix_t *rix_make(apr_pool_t *p, const mt_msg_t *m)
+{
+    rix_t *x = apr_pcalloc(p, sizeof(*x));
+    int i;
+    x->p = p;
+    x->first = apr_hash_make(p);
+    x->rooted = apr_hash_make(p);
+    x->hdr = apr_hash_make(p);
+    for (i = 0; m && m->rcpts && i < m->rcpts->nelts; i++) {
+        const mt_rcpt_t *rc = &APR_ARRAY_IDX(m->rcpts, i, mt_rcpt_t);
+        const char *k;
+        if (!rc->addr)
+            continue;
+        k = lower(p, rc->addr);
+        if (!apr_hash_get(x->first, k, APR_HASH_KEY_STRING))
+            apr_hash_set(x->first, k, APR_HASH_KEY_STRING, rc);
+        if (has_root(rc) && !apr_hash_get(x->rooted, k, APR_HASH_KEY_STRING))
+            apr_hash_set(x->rooted, k, APR_HASH_KEY_STRING, rc);
+    }
+    for (i = 0; m && m->hdr_rcpts && i < m->hdr_rcpts->nelts; i++) {
+        const char *a = APR_ARRAY_IDX(m->hdr_rcpts, i, const char *);
+        if (a)
+            apr_hash_set(x->hdr, lower(p, a), APR_HASH_KEY_STRING, "");
+    }
+    return x;
+}
+
+static const mt_rcpt_t *rix_first(const rix_t *x, const char *addr)
+{
+    return addr ? apr_hash_get(x->first, lower(x->p, addr), APR_HASH_KEY_STRING) : NULL;
+}
+
+static const mt_rcpt_t *rix_rooted(const rix_t *x, const char *addr)
+{
+    return addr ? apr_hash_get(x->rooted, lower(x->p, addr), APR_HASH_KEY_STRING) : NULL;
+}
+
+static int rix_hdr(const rix_t *x, const char *addr)
+{
+    return addr && apr_hash_get(x->hdr, lower(x->p, addr), APR_HASH_KEY_STRING) != NULL;
+}
+
+/* BccRecipient: known from the hop where the sender's recipients are (a
+ * Bcc flag on the recipient or on the root address it was expanded from,
+ * or logged To/Cc headers that name neither); a recipient that only later
+ * hops know inherits from the recipient it came from (its root address). */
+static int bcc_of(const mt_msg_t *origin, const rix_t *x, const char *addr, const char *orig,
+                  unsigned flags)
+{
+    const mt_rcpt_t *o = rix_first(x, addr), *oo;
+    const char *root;
+    if (o && (o->flags & MT_RCPT_BCC))
+        return 1;
+    root = o && o->orig && *o->orig ? o->orig : orig;
+    oo = root && !ieq(root, addr) ? rix_first(x, root) : NULL;
+    if (oo && (oo->flags & MT_RCPT_BCC))
+        return 1;
+    if (!o && !oo)
+        return (flags & MT_RCPT_BCC) != 0;
+    if (origin->flags & MT_MSG_HDR_RCPTS)
+        return !rix_hdr(x, addr) && !rix_hdr(x, root);
+    return 0;
+}
+
+static rr_t *get_rr(build_t *b, const char *addr, const char *orig, unsigned flags)
+{
+    const char *k = lower(b->p, addr);
+    rr_t *r = apr_hash_get(b->by_addr, k, APR_HASH_KEY_STRING);
+    if (r) {
+        if (!r->orig && orig && !ieq(orig, addr))
+            r->orig = orig;
+        return r;
+    }
+    r = apr_pcalloc(b->p, sizeof(*r));
+    r->addr = addr;
+    r->orig = orig && !ieq(orig, addr) ? orig : NULL;
+    r->bcc = b->msg->rorigin ? bcc_of(b->msg->rorigin, b->rx_origin, addr, orig, flags)
+                             : (flags & MT_RCPT_BCC) != 0;
+    apr_hash_set(b->by_addr, k, APR_HASH_KEY_STRING, r);
+    APR_ARRAY_PUSH(b->rrs, rr_t *) = r;
+    return r;
+}
+
+/* Does mailbox user @a user (an address, or a local part) name @a addr? */
+static int user_is(const char *user, const char *addr)
+{
+    const char *at;
+    if (ieq(user, addr))
+        return 1;
+    if (!addr || strchr(user, '@') || !(at = strchr(addr, '@')))
+        return 0;
+    return (apr_size_t)(at - addr) == strlen(user) && strncasecmp(addr, user, strlen(user)) == 0;
+}
+
+/* The recipient a mailbox user stands for; NULL when the mailbox is the
+ * sender's own (a copy saved to Sent is no delivery). */
+static rr_t *mailbox_rr(build_t *b, const char *user)
+{
+    int i, pass;
+    rr_t *r;
+    if (!user || !*user)
+        return NULL;
+    if ((r = apr_hash_get(b->by_addr, lower(b->p, user), APR_HASH_KEY_STRING)))
+        return r;
+    for (pass = 1; pass < 3; pass++) {
+        for (i = 0; i < b->rrs->nelts; i++) {
+            r = APR_ARRAY_IDX(b->rrs, i, rr_t *);
+            if (pass == 1 && ieq(r->orig, user))
+                return r;
+            if (pass == 2 && user_is(user, r->addr))
+                return r;
+        }
+    }
+    if (b->msg->origin && user_is(user, b->msg->origin->sender))
+        return NULL;
+    return get_rr(b, user, NULL, 0);
+}
+
+static int copy_event(void *baton, const mt_event_t *ev)
+{
+    build_t *b = baton;
+    mt_event_t *c = &APR_ARRAY_PUSH(b->evbuf, mt_event_t);
+    apr_pool_t *p = b->p;
+    *c = *ev;
+#define DUP(f) c->f = ev->f ? apr_pstrdup(p, ev->f) : NULL
+    DUP(recipient);
+    DUP(root);
+    DUP(relay);
+    DUP(next_id);
+    DUP(dsn);
+    DUP(text);
+    DUP(folder);
+    DUP(session);
+#undef DUP
+    return 0;
+}
+
+/* The host part of a relay as logged: "name[addr]:port" -> "name"; NULL
+ * when it names no host (an address literal, "none", "local"). */
+static const char *relay_name(apr_pool_t *p, const char *relay)
+{
+    apr_size_t n;
+    const char *s;
+    if (!relay)
+        return NULL;
+    n = strcspn(relay, "[:");
+    if (n == 0)
+        return NULL;
+    s = apr_pstrmemdup(p, relay, n);
+    if (ieq(s, "none") || ieq(s, "local") || ieq(s, "private") || strspn(s, "0123456789.") == n)
+        return NULL;
+    return s;
+}
+
+/* "mx2" and "mx2.example.org" name the same host. */
+static int same_host(const char *a, const char *b)
+{
+    apr_size_t na, nb;
+    if (!a || !b || !*a || !*b)
+        return 0;
+    if (ieq(a, b))
+        return 1;
+    na = strlen(a);
+    nb = strlen(b);
+    if (na < nb && b[na] == '.' && strncasecmp(a, b, na) == 0)
+        return 1;
+    if (nb < na && a[nb] == '.' && strncasecmp(a, b, nb) == 0)
+        return 1;
+    return 0;
+}
+
+/* Was this relay to a server whose logs are indexed? */
+static int relay_internal(build_t *b, const mt_msg_t *h, const mt_event_t *ev)
+{
+    const char *name = relay_name(b->p, ev->relay);
+    int i;
+    for (i = 0; i < b->msg->hops->nelts; i++) {
+        const mt_msg_t *o = APR_ARRAY_IDX(b->msg->hops, i, const mt_msg_t *);
+        if (o->kind == MT_HOP_MAILBOX || o->key == h->key)
+            continue;
+        if (ev->next_id && o->local_id && strcmp(o->local_id, ev->next_id) == 0)
+            return 1;
+    }
+    for (i = 0; i < b->msg->hops->nelts; i++) {
+        const mt_msg_t *o = APR_ARRAY_IDX(b->msg->hops, i, const mt_msg_t *);
+        if (o->kind == MT_HOP_MAILBOX || o->key == h->key)
+            continue;
+        if (ieq(o->host ? o->host : "", h->host ? h->host : ""))
+            continue;
+        if (ev->time > APR_INT64_MIN + RELAY_SKEW && o->first < ev->time - RELAY_SKEW)
+            continue;
+        /* When the relay names a host, the later hop must be on it: a copy
+         * sent out of the organization is not SmtpSend because another copy
+         * went to an indexed server. */
+        if (name && !same_host(name, o->host))
+            continue;
+        return 1;
+    }
+    return 0;
+}
+
+static void add_data(apr_pool_t *p, mt_report_event_t *e, const char *s)
+{
+    if (s && *s)
+        push_str(e->data, s);
+}
+
+/* Fact -> EventDescription / DeliveryStatus (NOTES.md). Returns 0 for
+ * facts that make no event. */
+static int map_fact(build_t *b, const mt_msg_t *h, const mt_event_t *ev, mt_report_event_t *e)
+{
+    apr_pool_t *p = b->p;
+    switch (ev->fact) {
+    case MT_FACT_RECEIVE: e->description = "SmtpReceive"; e->delivery_status = "Pending"; break;
+    case MT_FACT_SUBMIT: e->description = "Submitted"; e->delivery_status = "Pending"; break;
+    case MT_FACT_RESOLVE: e->description = "Resolved"; e->delivery_status = "Pending"; break;
+    case MT_FACT_EXPAND: e->description = "Expanded"; e->delivery_status = "Pending"; break;
+    case MT_FACT_REDIRECT: e->description = "Forwarded"; e->delivery_status = "Pending"; break;
+    case MT_FACT_RELAY:
+        if (relay_internal(b, h, ev)) {
+            e->description = "SmtpSend";
+            e->delivery_status = "Pending";
+        }
+        else {
+            e->description = "TransferredToForeignOrg";
+            e->delivery_status = "Transferred";
+        }
+        add_data(p, e, ev->relay);
+        break;
+    case MT_FACT_RELAY_EXTERNAL:
+        e->description = "TransferredToForeignOrg";
+        e->delivery_status = "Transferred";
+        add_data(p, e, ev->relay);
+        break;
+    case MT_FACT_DELIVER: e->description = "Delivered"; e->delivery_status = "Delivered"; break;
+    case MT_FACT_FILED:
+        e->description = "MovedToFolderByInboxRule";
+        e->delivery_status = "Delivered";
+        add_data(p, e, ev->folder);
+        break;
+    case MT_FACT_DEFER:
+        e->description = "MessageDefer";
+        e->delivery_status = "Pending";
+        e->queue_event = 1;
+        add_data(p, e, ev->dsn);
+        add_data(p, e, ev->text);
+        break;
+    case MT_FACT_FAIL:
+        e->description = "FailedGeneral";
+        e->delivery_status = "Unsuccessful";
+        add_data(p, e, ev->dsn);
+        add_data(p, e, ev->text);
+        break;
+    case MT_FACT_FAIL_RULES:
+        e->description = "FailedTransportRules";
+        e->delivery_status = "Unsuccessful";
+        break;
+    case MT_FACT_MOD_PENDING:
+        e->description = "PendingModeration"; e->delivery_status = "Pending"; break;
+    case MT_FACT_MOD_APPROVED:
+        e->description = "ApprovedModeration"; e->delivery_status = "Pending"; break;
+    case MT_FACT_MOD_REJECTED:
+        e->description = "FailedModeration"; e->delivery_status = "Unsuccessful"; break;
+    case MT_FACT_READ: e->description = "Read"; e->delivery_status = "Read"; break;
+    case MT_FACT_NOTREAD: e->description = "NotRead"; e->delivery_status = "Delivered"; break;
+    default:
+        return 0;
+    }
+    return 1;
+}
+
+static void add_rev(build_t *b, const mt_msg_t *h, int hop_ix, const mt_event_t *ev, rr_t *r,
+                    const char *root, int sub)
+{
+    rev_t *v = &APR_ARRAY_PUSH(b->revs, rev_t);
+    memset(v, 0, sizeof(*v));
+    v->ev.data = strings(b->p);
+    if (!map_fact(b, h, ev, &v->ev)) {
+        b->revs->nelts--;
+        return;
+    }
+    v->ev.date = ev->time;
+    v->ev.recipient = r->addr;
+    v->ev.server = h->host;
+    v->ev.internal_id = h->local_id;
+    v->ev.bcc = r->bcc;
+    /* HiddenRecipient: no log source marks hidden recipients yet (Exchange
+     * hides them by address-book properties the logs do not carry). */
+    v->ev.hidden = 0;
+    v->ev.root = root && !ieq(root, r->addr) ? root : NULL;
+    v->r = r;
+    v->fact = ev->fact;
+    v->hop_ix = hop_ix;
+    v->seq = ev->seq;
+    v->sub = sub;
+    if (ev->fact == MT_FACT_DELIVER && h->kind != MT_HOP_MAILBOX)
+        r->mta_delivered = 1;
+}
+
+static mt_error_t *read_events(build_t *b, const mt_msg_t *h)
+{
+    const char *err;
+    b->evbuf->nelts = 0;
+    if ((err = mt_store_events(b->txn, b->p, h->key, copy_event, b)))
+        return transient(b->p, err);
+    return NULL;
+}
+
+/* Who a hop-level event (receive, submit) of hop @a h is about: each
+ * recipient once; an address that the hop expanded or resolved (the root
+ * address of another recipient there) and that has no event of its own on
+ * the hop (@a evs) is represented by its expansions; of an address listed
+ * twice (directly and through an alias), the entry with the root address. */
+static apr_array_header_t *hop_level_rcpts(apr_pool_t *p, const mt_msg_t *h,
+                                           const apr_array_header_t *evs)
+{
+    apr_array_header_t *out = apr_array_make(p, h->rcpts ? h->rcpts->nelts : 1,
+                                             sizeof(const mt_rcpt_t *));
+    apr_hash_t *roots = apr_hash_make(p), *pos = apr_hash_make(p);
+    int k;
+    if (!h->rcpts)
+        return out;
+    for (k = 0; k < h->rcpts->nelts; k++) {
+        const mt_rcpt_t *rc = &APR_ARRAY_IDX(h->rcpts, k, mt_rcpt_t);
+        if (rc->addr && has_root(rc))
+            apr_hash_set(roots, lower(p, rc->orig), APR_HASH_KEY_STRING, "");
+    }
+    for (k = 0; k < evs->nelts; k++) {
+        const mt_event_t *ev = &APR_ARRAY_IDX(evs, k, mt_event_t);
+        if (ev->recipient)
+            apr_hash_set(roots, lower(p, ev->recipient), APR_HASH_KEY_STRING, NULL);
+    }
+    for (k = 0; k < h->rcpts->nelts; k++) {
+        const mt_rcpt_t *rc = &APR_ARRAY_IDX(h->rcpts, k, mt_rcpt_t);
+        const char *lk;
+        int *ix;
+        if (!rc->addr || !*rc->addr)
+            continue;
+        lk = lower(p, rc->addr);
+        if (apr_hash_get(roots, lk, APR_HASH_KEY_STRING))
+            continue;
+        if ((ix = apr_hash_get(pos, lk, APR_HASH_KEY_STRING))) {
+            const mt_rcpt_t **slot = &APR_ARRAY_IDX(out, *ix, const mt_rcpt_t *);
+            if (!has_root(*slot) && has_root(rc))
+                *slot = rc;
+            continue;
+        }
+        ix = apr_palloc(p, sizeof(*ix));
+        *ix = out->nelts;
+        apr_hash_set(pos, lk, APR_HASH_KEY_STRING, ix);
+        APR_ARRAY_PUSH(out, const mt_rcpt_t *) = rc;
+    }
+    return out;
+}
+
+/* RootAddress of an event of hop @a h for recipient @a r at @a addr: the
+ * event's own, else the hop's (first) entry for the address; when the hop
+ * does not tell (no entry with a root address), the root address the
+ * recipient has on other hops (expanded on the first server, delivered on
+ * the next). */
+static const char *root_for(const rix_t *hx, const mt_event_t *ev, const char *addr,
+                            const rr_t *r)
+{
+    const mt_rcpt_t *rc = rix_first(hx, addr);
+    if (ev->root && *ev->root)
+        return ev->root;
+    if (rc && has_root(rc))
+        return rc->orig;
+    if (rc && rix_rooted(hx, addr))
+        return NULL;    /* listed directly and through an alias: this one is direct */
+    return r->orig;
+}
+
+static mt_error_t *build_events(build_t *b)
+{
+    const message_t *msg = b->msg;
+    mt_error_t *e;
+    int i, j, k, pass;
+
+    /* Recipients in order of first appearance: hop by hop. */
+    for (i = 0; i < msg->hops->nelts; i++) {
+        const mt_msg_t *h = APR_ARRAY_IDX(msg->hops, i, const mt_msg_t *);
+        if (h->kind == MT_HOP_MAILBOX || !h->rcpts)
+            continue;
+        for (j = 0; j < h->rcpts->nelts; j++) {
+            const mt_rcpt_t *rc = &APR_ARRAY_IDX(h->rcpts, j, mt_rcpt_t);
+            if (rc->addr && *rc->addr)
+                get_rr(b, rc->addr, rc->orig, rc->flags);
+        }
+    }
+
+    /* MTA hops first (they decide whether a mailbox delivery adds anything),
+     * then mailbox hops. */
+    for (pass = 0; pass < 2; pass++) {
+        for (i = 0; i < msg->hops->nelts; i++) {
+            const mt_msg_t *h = APR_ARRAY_IDX(msg->hops, i, const mt_msg_t *);
+            int mailbox = h->kind == MT_HOP_MAILBOX;
+            rr_t *mr = NULL;
+            if (mailbox != pass)
+                continue;
+            if (mailbox && !(mr = mailbox_rr(b, h->local_id)))
+                continue;
+            apr_array_header_t *hl = NULL;
+            rix_t *hx = NULL;
+            if ((e = read_events(b, h)))
+                return e;
+            for (j = 0; j < b->evbuf->nelts; j++) {
+                const mt_event_t *ev = &APR_ARRAY_IDX(b->evbuf, j, mt_event_t);
+                if (mailbox) {
+                    rr_t *r = mr;
+                    if (ev->fact == MT_FACT_DELIVER && r->mta_delivered)
+                        continue;
+                    add_rev(b, h, i, ev, r, ev->root ? ev->root : r->orig, 0);
+                }
+                else if (!ev->recipient) {
+                    /* Hop level: one event per recipient of this hop. */
+                    if (!hl)
+                        hl = hop_level_rcpts(b->p, h, b->evbuf);
+                    for (k = 0; k < hl->nelts; k++) {
+                        const mt_rcpt_t *rc = APR_ARRAY_IDX(hl, k, const mt_rcpt_t *);
+                        rr_t *r = get_rr(b, rc->addr, rc->orig, rc->flags);
+                        add_rev(b, h, i, ev, r,
+                                ev->root && *ev->root ? ev->root
+                                : has_root(rc) ? rc->orig : r->orig, k);
+                    }
+                }
+                else {
+                    const mt_rcpt_t *rc;
+                    rr_t *r;
+                    if (!hx)
+                        hx = h == msg->rorigin ? b->rx_origin : rix_make(b->p, h);
+                    rc = rix_first(hx, ev->recipient);
+                    r = get_rr(b, ev->recipient, rc ? rc->orig : NULL, rc ? rc->flags : 0);
+                    add_rev(b, h, i, ev, r, root_for(hx, ev, ev->recipient, r), 0);
+                }
+            }
+        }
+    }
+    return NULL;
+}
+
+static int rev_cmp(const void *a, const void *b)
+{
+    const rev_t *x = a, *y = b;
+    if (x->ev.date != y->ev.date)
+        return x->ev.date < y->ev.date ? -1 : 1;
+    if (x->hop_ix != y->hop_ix)
+        return x->hop_ix < y->hop_ix ? -1 : 1;
+    if (x->seq != y->seq)
+        return x->seq < y->seq ? -1 : 1;
+    return x->sub < y->sub ? -1 : x->sub > y->sub;
+}
+
+static mt_report_t *empty_report(apr_pool_t *p)
+{
+    mt_report_t *r = apr_pcalloc(p, sizeof(*r));
+    r->submitted = MT_TIME_MIN;
+    r->original_recipients = strings(p);
+    r->events = apr_array_make(p, 1, sizeof(mt_report_event_t));
+    return r;
+}
+
+/* Does event @a v concern address @a a (the recipient or its root)? */
+static int rev_is(const rev_t *v, const char *a)
+{
+    return ieq(v->ev.recipient, a) || ieq(v->ev.root, a);
+}
+
+mt_error_t *mt_query_report(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
+                            const mt_get_t *q, mt_report_t **report)
+{
+    mt_report_id_t id;
+    mt_msg_t *hop;
+    message_t msg;
+    build_t b;
+    mt_report_t *r;
+    mt_error_t *e;
+    const char *err = NULL;
+    const mt_msg_t *o;
+    int rc, i, is_sender, own_only, qev;
+
+    *report = NULL;
+    if (!q->report_id || mt_query_parse_report_id(p, q->report_id, &id) != 0)
+        return mt_error_make(p, MT_FAULT_NONE, "ErrorInvalidArgument",
+                             "the report id '%s' does not parse",
+                             q->report_id ? q->report_id : "");
+    if (q->recipient_path && !nz(q->recipient))
+        return mt_error_make(p, MT_FAULT_NONE, "ErrorInvalidArgument",
+                             "a RecipientPath report needs a RecipientFilter");
+    if (!who->privileged && !nz(who->mailbox))
+        return mt_error_make(p, MT_FAULT_NONE, "ErrorAccessDenied",
+                             "the caller has no mailbox to track messages for");
+
+    hop = apr_pcalloc(p, sizeof(*hop));
+    rc = mt_store_msg_get(txn, p, id.key, hop, &err);
+    if (rc < 0)
+        return transient(p, err);
+    /* Never trust the id: it must describe the hop it names. */
+    if (rc == 0 || hop->kind == MT_HOP_MAILBOX
+        || strcmp(id.message_id ? id.message_id : "", hop->message_id ? hop->message_id : "")
+        || !ieq(id.server ? id.server : "", hop->host ? hop->host : "")
+        || !ieq(id.sender ? id.sender : "", hop->sender ? hop->sender : ""))
+        return mt_error_make(p, MT_FAULT_NONE, "ErrorMessageTrackingPermanentError",
+                             "no message matches the report id");
+    if ((e = gather(txn, p, hop, &msg)))
+        return e;
+    o = msg.origin;     /* not NULL: hop itself is not a mailbox hop */
+
+    /* Who may see what. */
+    is_sender = who->privileged || ieq(o->sender, who->mailbox);
+    if (!is_sender && !msg_has_rcpt(&msg, who->mailbox, 1))
+        return mt_error_make(p, MT_FAULT_NONE, "ErrorAccessDenied",
+                             "the caller neither sent nor received this message");
+    own_only = !is_sender;
+    qev = who->privileged && q->queue_events;
+
+    memset(&b, 0, sizeof(b));
+    b.txn = txn;
+    b.p = p;
+    b.msg = &msg;
+    b.rrs = apr_array_make(p, 8, sizeof(rr_t *));
+    b.by_addr = apr_hash_make(p);
+    b.revs = apr_array_make(p, 16, sizeof(rev_t));
+    b.evbuf = apr_array_make(p, 16, sizeof(mt_event_t));
+    b.rx_origin = rix_make(p, msg.rorigin);
+    if ((e = build_events(&b)))
+        return e;
+    qsort(b.revs->elts, (size_t)b.revs->nelts, sizeof(rev_t), rev_cmp);
+
+    /* Visibility of each event. */
+    {
+        apr_array_header_t *vis = apr_array_make(p, b.revs->nelts + 1, sizeof(rev_t));
+        for (i = 0; i < b.revs->nelts; i++) {
+            const rev_t *v = &APR_ARRAY_IDX(b.revs, i, rev_t);
+            if (v->ev.queue_event && !qev)
+                continue;
+            if ((v->fact == MT_FACT_READ || v->fact == MT_FACT_NOTREAD) && !who->read_tracking)
+                continue;
+            if (own_only && !rev_is(v, who->mailbox) && !ieq(v->r->orig, who->mailbox))
+                continue;
+            if (q->recipient_path && !rev_is(v, q->recipient))
+                continue;
+            APR_ARRAY_PUSH(vis, rev_t) = *v;
+        }
+        b.revs = vis;
+    }
+
+    if (q->recipient_path && b.revs->nelts == 0) {
+        *report = empty_report(p);
+        return NULL;
+    }
+
+    r = apr_pcalloc(p, sizeof(*r));
+    r->message_id = o->message_id;
+    r->sender = o->sender;
+    r->subject = msg.sorigin->subject;
+    r->submitted = o->first;
+    if (own_only) {
+        r->original_recipients = strings(p);
+        push_str(r->original_recipients, who->mailbox);
+    }
+    else
+        r->original_recipients = sender_rcpts(p, p, msg.rorigin);
+    r->events = apr_array_make(p, b.revs->nelts + 1, sizeof(mt_report_event_t));
+
+    if (q->recipient_path) {
+        for (i = 0; i < b.revs->nelts; i++)
+            APR_ARRAY_PUSH(r->events, mt_report_event_t) = APR_ARRAY_IDX(b.revs, i, rev_t).ev;
+    }
+    else {
+        /* Summary: the last visible event of each recipient, recipients in
+         * order of first appearance. */
+        for (i = 0; i < b.rrs->nelts; i++)
+            APR_ARRAY_IDX(b.rrs, i, rr_t *)->last = -1;
+        for (i = 0; i < b.revs->nelts; i++)
+            APR_ARRAY_IDX(b.revs, i, rev_t).r->last = i;
+        for (i = 0; i < b.rrs->nelts; i++) {
+            const rr_t *rr = APR_ARRAY_IDX(b.rrs, i, rr_t *);
+            if (rr->last >= 0)
+                APR_ARRAY_PUSH(r->events, mt_report_event_t)
+                    = APR_ARRAY_IDX(b.revs, rr->last, rev_t).ev;
+        }
+    }
+    *report = r;
+    return NULL;
+}
