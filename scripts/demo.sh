@@ -24,6 +24,14 @@ mkdir -p "$DEMO/build" "$DEMO/logs"
 (cd "$DEMO/build" && "$SRC/configure" --enable-werror >configure.log 2>&1 && make -j"$(nproc)" >make.log 2>&1) \
     || { echo "demo.sh: build failed, see $DEMO/build/*.log" >&2; exit 1; }
 
+# The index, from the bundled sample logs (fictional, 20 November 2026).
+log "indexing the sample logs into $DEMO/db"
+IDX="$DEMO/build/mod_msgtrack/msgtrack-index"
+rm -rf "$DEMO/db"
+"$IDX" --db "$DEMO/db" ingest --year 2026 "$SRC/t/data/postfix/mail.log" \
+    "$SRC/t/data/msgtrk/MSGTRK-2010.LOG" "$SRC/t/data/msgtrk/MSGTRK20261120-1.LOG"
+"$IDX" --db "$DEMO/db" ingest --year 2026 --host imap.example.org "$SRC/t/data/dovecot/dovecot.log"
+
 # Demo users, all with password "demo": alice and bob are ordinary users,
 # helpdesk gets the privileged view.
 : >"$DEMO/htpasswd"
@@ -76,8 +84,15 @@ URL="http://127.0.0.1:$PORT/EWS/Exchange.asmx"
 cat <<EOT
 
 mod_msgtrack demo on $URL  (users alice, bob, helpdesk; password "demo")
-This version validates and decodes requests; the index (msgtrack-index
-ingest) is not built yet, so valid requests are answered with
+The sample logs are indexed in $DEMO/db; ask it on the command line:
+
+  $IDX --db $DEMO/db stats
+  $IDX --db $DEMO/db find --sender alice@example.org
+  $IDX --db $DEMO/db report '<0b6e3c1a-5f2d-4c8e-9a71-3d2f8e6b4c10@example.org>'
+  $IDX --db $DEMO/db report '<0b6e3c1a-5f2d-4c8e-9a71-3d2f8e6b4c10@example.org>' --recipient dave@example.org
+
+This version of the module validates and decodes SOAP requests but does not
+read the index yet, so valid requests are answered with
 ErrorMessageTrackingTransientError "index not available".
 
   # the WSDL, with this server's address in it
