@@ -13,21 +13,10 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include "tap.h"
+#include "tmpdir.h"
 #include "mt_correlate.h"
 #include "mt_parse.h"
 #include "mt_store.h"
-
-static char *tmpdir(apr_pool_t *p)
-{
-    char *t = apr_pstrdup(p, "/tmp/mt-corr-XXXXXX");
-    return mkdtemp(t);
-}
-
-static void rmtree(apr_pool_t *p, const char *dir)
-{
-    if (system(apr_psprintf(p, "rm -rf '%s'", dir)) != 0)
-        printf("# could not remove %s\n", dir);
-}
 
 /* ------------------------------------------------------------------ description */
 
@@ -152,7 +141,7 @@ typedef struct {
 /* Feed @a c's lines; per_line: one transaction per line. */
 static const char *run(apr_pool_t *p, const case_t *c, int per_line, const char **dump)
 {
-    const char *dir = tmpdir(p), *err = NULL;
+    const char *dir = tmpdir_make(p, "mt-corr"), *err = NULL;
     mt_store_t *st;
     mt_corr_t *corr = mt_corr_create(p);
     mt_msgtrk_state_t *ms = mt_msgtrk_state_create(p);
@@ -197,7 +186,7 @@ static const char *run(apr_pool_t *p, const case_t *c, int per_line, const char 
     if (!err)
         *dump = describe(st, p);
     mt_store_close(st);
-    rmtree(p, dir);
+    tmpdir_remove(p, dir);
     return err;
 }
 

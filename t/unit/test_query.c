@@ -6,6 +6,7 @@
 #include <apr_general.h>
 #include <apr_strings.h>
 #include "tap.h"
+#include "tmpdir.h"
 #include "mt_query.h"
 #include "mt_store.h"
 #include "mt_time.h"
@@ -1309,7 +1310,7 @@ int main(int argc, const char *const *argv)
 
     test_report_ids(p);
 
-    dir = mkdtemp(apr_pstrdup(p, "/tmp/mt-query-XXXXXX"));
+    dir = tmpdir_make(p, "mt-query");
     err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
     ok(!err && st, "store created%s%s", err ? ": " : "", err ? err : "");
     if (!st)
@@ -1339,8 +1340,7 @@ int main(int argc, const char *const *argv)
     test_cli(p, st, dir, &s);
 
     mt_store_close(st);
-    if (system(apr_psprintf(p, "rm -rf '%s'", dir)) != 0)
-        printf("# could not remove %s\n", dir);
+    tmpdir_remove(p, dir);
     apr_pool_destroy(p);
     apr_terminate();
     return tap_done();

@@ -13,19 +13,8 @@
 #include <apr_strings.h>
 #include <db.h>
 #include "tap.h"
+#include "tmpdir.h"
 #include "mt_store.h"
-
-static char *tmpdir(apr_pool_t *p)
-{
-    char *t = apr_pstrdup(p, "/tmp/mt-store-XXXXXX");
-    return mkdtemp(t);
-}
-
-static void rmtree(apr_pool_t *p, const char *dir)
-{
-    if (system(apr_psprintf(p, "rm -rf '%s'", dir)) != 0)
-        printf("# could not remove %s\n", dir);
-}
 
 /* Rewrite the format record behind the store's back. */
 static int set_format(const char *dir, unsigned long long v)
@@ -1235,7 +1224,7 @@ static void test_reader(mt_store_t *st, apr_pool_t *p, const char *dir)
  * not wait for the disk (Berkeley DB reads DB_CONFIG when it opens). */
 static const char *fast_tmpdir(apr_pool_t *p)
 {
-    const char *dir = tmpdir(p);
+    const char *dir = tmpdir_make(p, "mt-store");
     FILE *f = fopen(apr_pstrcat(p, dir, "/DB_CONFIG", NULL), "w");
     if (f) {
         fputs("set_flags DB_TXN_NOSYNC\n", f);
@@ -1266,19 +1255,19 @@ static void test_hops(apr_pool_t *p)
         mt_store_close(st);
     }
     apr_pool_destroy(sp);
-    rmtree(p, dir);
+    tmpdir_remove(p, dir);
 
     dir = fast_tmpdir(p);
     apr_pool_create(&sp, p);
     test_purge(sp, dir);
     apr_pool_destroy(sp);
-    rmtree(p, dir);
+    tmpdir_remove(p, dir);
 
     dir = fast_tmpdir(p);
     apr_pool_create(&sp, p);
     test_verify(sp, dir);
     apr_pool_destroy(sp);
-    rmtree(p, dir);
+    tmpdir_remove(p, dir);
 }
 
 int main(int argc, const char *const *argv)
@@ -1291,7 +1280,7 @@ int main(int argc, const char *const *argv)
 
     apr_app_initialize(&argc, &argv, NULL);
     apr_pool_create(&p, NULL);
-    dir = tmpdir(p);
+    dir = tmpdir_make(p, "mt-store");
 
     /* Readers never create. */
     err = mt_store_open(p, apr_pstrcat(p, dir, "/none", NULL), MT_STORE_READER, &rd);
@@ -1446,7 +1435,7 @@ int main(int argc, const char *const *argv)
     like(err, "rebuild it", "writer refuses another format");
     ok(st == NULL, "no store for another format");
 
-    rmtree(p, dir);
+    tmpdir_remove(p, dir);
 
     test_hops(p);
 
