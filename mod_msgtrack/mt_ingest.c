@@ -10,6 +10,10 @@
 
 #define HEAD_MAX 4096
 #define DEFAULT_BATCH 20000
+/* A batch also ends after this much input: the pages one transaction dirties
+ * stay well inside the cache, where multiversion copies of them live until
+ * it commits. */
+#define BATCH_BYTES (2 * 1024 * 1024)
 #define READ_CHUNK (256 * 1024)
 /* A longer line is no log line of ours: it is diagnosed and skipped. */
 #define LINE_MAX_BYTES (1024 * 1024)
@@ -445,7 +449,8 @@ const char *mt_ingest_read(mt_ingest_t *in, mt_source_t *src)
         if ((err = mt_store_begin(in->store, bp, &txn)) != NULL)
             break;
         mt_corr_begin(in->corr, txn);
-        while (n < in->opts.batch_lines) {
+        apr_uint64_t batch_start = src->rec.offset;
+        while (n < in->opts.batch_lines && src->rec.offset - batch_start < BATCH_BYTES) {
             mt_logrec_t rec;
             const char *why = NULL;
             int rc;
