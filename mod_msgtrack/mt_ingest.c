@@ -516,7 +516,7 @@ const char *mt_ingest_read(mt_ingest_t *in, mt_source_t *src)
         }
         mt_corr_end(in->corr);
         in->st.batches++;
-        if (in->st.batches % 16 == 0 && (err = mt_store_checkpoint(in->store)) != NULL)
+        if ((err = mt_store_checkpoint(in->store, 0)) != NULL)
             break;
         if (in->opts.progress) {
             struct stat sb;
@@ -528,7 +528,7 @@ const char *mt_ingest_read(mt_ingest_t *in, mt_source_t *src)
     if (!err)
         in->st.unfinished += src->end - src->start;
     if (!err && in->st.batches)
-        err = mt_store_checkpoint(in->store);
+        err = mt_store_checkpoint(in->store, 0);
     apr_pool_destroy(bp);
     return err;
 }

@@ -286,9 +286,9 @@ const char *mt_store_failchk(mt_store_t *st)
                   "recovery runs when msgtrack-index next starts" : "failure check", rc);
 }
 
-const char *mt_store_checkpoint(mt_store_t *st)
+const char *mt_store_checkpoint(mt_store_t *st, int force)
 {
-    int rc = st->env->txn_checkpoint(st->env, 0, 0, 0);
+    int rc = st->env->txn_checkpoint(st->env, force ? 0 : 32 * 1024, 0, 0);
     if (rc == 0)
         rc = st->env->log_flush(st->env, NULL);
     return rc ? db_err(st, "checkpoint", rc) : NULL;

@@ -280,8 +280,9 @@ typedef struct {
 const char *mt_store_stats(mt_txn_t *txn, apr_pool_t *p, mt_store_stats_t *s);
 
 /** Write what is committed to the database files and the disk, and let
- *  Berkeley DB remove the log files it no longer needs. */
-const char *mt_store_checkpoint(mt_store_t *store);
+ *  Berkeley DB remove the log files it no longer needs: always (@a force),
+ *  or only once 32 MiB of log were written since the last checkpoint. */
+const char *mt_store_checkpoint(mt_store_t *store, int force);
 
 /** Directory of the store. */
 const char *mt_store_dir(const mt_store_t *store);
