@@ -51,8 +51,11 @@ import argparse
 import base64
 from bisect import bisect
 import calendar
+import os
+import queue
 import random
 import sys
+import threading
 import time
 from collections import deque
 from datetime import datetime
@@ -116,12 +119,13 @@ UTF8_SUBJECTS = ("Café menu for Friday’s offsite", "Zahlungserinnerung: Rechn
 
 
 def g2(x):
-    """Postfix's delay style: two significant digits below 10 s, whole seconds above."""
+    """A delay as Postfix logs it: two significant digits, at most two decimals
+    (delay_logging_resolution_limit = 2), whole seconds from 10 s up."""
     if x >= 10:
         return "%d" % x
-    if x < 0.01:
-        return "0"
-    return "%.2g" % x
+    s = "%.1f" % x if x >= 1 else "%.2f" % x
+    s = s.rstrip("0").rstrip(".")
+    return s or "0"
 
 
 def q_encode(s):
@@ -231,7 +235,9 @@ RCPT_CUM = cumulative((55, 20, 12, 8, 5))     # 1..5 envelope recipients
 
 
 class Writer:
-    """Counts lines and bytes; stops at the limit; buffers big writes."""
+    """Collects text parts; flush() hands them, encoded, to a thread that
+    writes them (write() lets go of the GIL, so writing overlaps generating),
+    at most a few chunks behind."""
 
     def __init__(self, stream, limit):
         self.f = stream
@@ -239,13 +245,39 @@ class Writer:
         self.lines = 0
         self.bytes = 0
         self.parts = []
+        self.error = None
+        self.q = queue.Queue(maxsize=8)
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            data = self.q.get()
+            if data is None:
+                return
+            if self.error is None:
+                try:
+                    self.f.write(data)
+                except BaseException as e:     # reported by close()
+                    self.error = e
 
     def flush(self):
+        if self.error is not None:
+            raise self.error
         if self.parts:
             data = "".join(self.parts).encode("utf-8")
-            self.f.write(data)
+            self.q.put(data)
             self.bytes += len(data)
             self.parts = []
+
+    def close(self):
+        """Write what is left and wait for it; raises what the writes raised."""
+        self.flush()
+        self.q.put(None)
+        self.thread.join()
+        if self.error is not None:
+            raise self.error
+        self.f.flush()
 
 
 def parse_start(s):
@@ -284,7 +316,6 @@ def gen_postfix(args, w):
     ext_senders = pools.ext_senders
     display = pools.display
     base = parse_start(args.start)
-
 
     def push(t, bodies, flag=0):
         k = t // 100
@@ -395,11 +426,9 @@ def gen_postfix(args, w):
             return "<%08x-%04x-4%03x-%04x-%012x@%s>" % (r >> 96, (r >> 80) & 0xFFFF, (r >> 68) & 0xFFF,
                                                         0x8000 | ((r >> 48) & 0x3FFF), r & 0xFFFFFFFFFFFF,
                                                         sender_dom)
-        if kind == 1:       # MTA-style
-            return "<%s.%s@%s>" % (stamp14(t), qid, h.fqdn)
-        if kind == 2:
+        if kind == 2:       # MTA-style
             return "<%s.%d.%x@%s>" % (stamp14(t), r & 0xFFFF, r >> 96, sender_dom)
-        return "<%x.fsf@%s>" % (r >> 80, sender_dom)
+        return "<%x.fsf@%s>" % (r >> 80, sender_dom)     # Gnus
 
     # ---------------------------------------------------------------
     # Delivery of one queue file on host h, starting at time t.
@@ -563,29 +592,26 @@ def gen_postfix(args, w):
         return t2, False
 
     def relay_hop(h, ih, qid, t, sender, loc, size, arrival, mid):
-        """Edge h relays the local recipients to internal host ih: both sides."""
+        """Edge h relays the local recipients to internal host ih: both sides, within some 100 ms."""
         sp = h.smtp[rbits(4)]
         t0 = t + 5 + (rbits(20) % 50)
         ip = proc(ih, ih.smtpd, t0, 200)
         nq = new_qid(ih, t0)
-        # half the time a cached connection (conn_use=): no connect, TLS or disconnect lines
-        reuse = rnd() < 0.5
-        if not reuse:
-            push(t0, [ip + "connect from " + h.client,
-                      sp + "Trusted TLS connection established to %s[%s]:25: %s" % (ih.fqdn, ih.ip, TLS_IN[0]),
-                      ip + "Anonymous TLS connection established from %s: %s" % (h.client, TLS_IN[0])])
-        t1 = t0 + 5 + (rbits(20) % 40)
+        n = len(loc)
         size2 = size + 480 + (rbits(20) % 120)
-        push(t1, [ip + nq + ": client=" + h.client,
-                  ih.cleanup[rbits(3)] + nq + ": message-id=" + mid,
-                  ih.qmgr + "%s: from=<%s>, size=%d, nrcpt=%d (queue active)" % (nq, sender, size2, len(loc))])
-        t2 = t1 + 2 + (rbits(20) % 30)
-        el = (t2 - arrival) / 1000.0
-        dl = quick[rbits(9)] if el < 2 else delays_for(el)
-        if reuse:
+        hop = [ip + nq + ": client=" + h.client,
+               ih.cleanup[rbits(3)] + nq + ": message-id=" + mid,
+               ih.qmgr + "%s: from=<%s>, size=%d, nrcpt=%d (queue active)" % (nq, sender, size2, n)]
+        dl = quick[rbits(9)] if t0 - arrival < 1900 else delays_for((t0 + 60 - arrival) / 1000.0)
+        # half the time a cached connection (conn_use=): no connect, TLS or disconnect lines
+        if rnd() < 0.5:
+            bodies = hop
             dl = "conn_use=%d, %s" % (2 + rbits(3), dl)
+        else:
+            bodies = [ip + "connect from " + h.client,
+                      sp + "Trusted TLS connection established to %s[%s]:25: %s" % (ih.fqdn, ih.ip, TLS_IN[0]),
+                      ip + "Anonymous TLS connection established from %s: %s" % (h.client, TLS_IN[0])] + hop
         relay = "relay=%s[%s]:25" % (ih.fqdn, ih.ip)
-        bodies = []
         for a, o, _ in loc:
             if o:
                 bodies.append(sp + "%s: to=<%s>, orig_to=<%s>, %s, %s, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued "
@@ -593,12 +619,13 @@ def gen_postfix(args, w):
             else:
                 bodies.append(sp + "%s: to=<%s>, %s, %s, dsn=2.0.0, status=sent (250 2.0.0 Ok: queued as %s)"
                               % (qid, a, relay, dl, nq))
-        if not reuse:
+        if bodies is not hop:
             bodies.append(ip + "disconnect from %s ehlo=2 starttls=1 mail=1 rcpt=%d data=1 quit=1 commands=%d"
-                          % (h.client, len(loc), 6 + len(loc)))
-        push(t2, bodies)
+                          % (h.client, n, 6 + n))
+        push(t0, bodies)
+        t2 = t0 + 10 + (rbits(20) % 60)
         deliver(ih, nq, t2 + 10 + (rbits(20) % 200), sender, [(a, None, 0) for a, o, _ in loc],
-                size2, len(loc), t1, None, False, mid)
+                size2, n, t0, None, False, mid)
         return t2
 
     def ndr(h, qid, t, sender, bounced, size):
@@ -687,6 +714,11 @@ def gen_postfix(args, w):
             cl = h.cleanup[rbits(3)]
             size = sizes[rbits(12)]
             tail = [h.qmgr + "%s: from=<%s>, size=%d, nrcpt=%d (queue active)" % (qid, sender, size, len(rcpts))]
+            if j == nmsg - 1:
+                # QUIT right after the last message
+                tail.append(sp + "disconnect from %s ehlo=%d%s mail=%d rcpt=%d data=%d quit=1 commands=%d"
+                            % (client, 2 if tls else 1, " starttls=1" if tls else "", nmsg, nrs, nmsg,
+                               nrs + 2 * nmsg + (4 if tls else 2)))
             if rnd() < 0.92:
                 enc = subjects[(rbits(20) % n_subj)][0]
                 sl = "%s%s: info: header Subject: %s from %s; from=<%s> to=<%s> proto=ESMTP helo=<%s>" % (
@@ -699,10 +731,6 @@ def gen_postfix(args, w):
                 push(t2, [cl + qid + ": message-id=" + mid] + tail, 1)
             via = internal[(rbits(20) % n_int)] if n_int and rnd() < RELAY_P else None
             deliver(h, qid, t2 + 20 + (rbits(20) % 300), sender, rcpts, size, len(rcpts), t1, via, False, mid)
-        t3 = t2 + 3 + (rbits(20) % 60)
-        push(t3, [sp + "disconnect from %s ehlo=%d%s mail=%d rcpt=%d data=%d quit=1 commands=%d"
-                  % (client, 2 if tls else 1, " starttls=1" if tls else "", nmsg, nrs, nmsg,
-                     nrs + 2 * nmsg + (3 if tls else 2))])
 
     ws_clients = []
     for i in range(200):
@@ -736,10 +764,9 @@ def gen_postfix(args, w):
             bodies.append(cq + ": info: header Cc: " + cc + tailctx)
         bodies.append(cq + ": info: header Subject: " + subjects[(rbits(20) % n_subj)][0] + tailctx)
         bodies.append(h.qmgr + "%s: from=<%s>, size=%d, nrcpt=%d (queue active)" % (qid, sender, size, len(rcpts)))
+        bodies.append(sp + "disconnect from %s ehlo=2 starttls=1 auth=1 mail=1 rcpt=%d data=1 quit=1 commands=%d"
+                      % (client, nr, nr + 7))
         push(t2, bodies, 2 if needle else 1)
-        t3 = t2 + 3 + (rbits(20) % 60)
-        push(t3, [sp + "disconnect from %s ehlo=2 starttls=1 auth=1 mail=1 rcpt=%d data=1 quit=1 commands=%d"
-                  % (client, nr, nr + 7)])
         via = internal[(rbits(20) % n_int)] if n_int and rnd() < RELAY_P else None
         deliver(h, qid, t2 + 20 + (rbits(20) % 300), sender, rcpts, size, len(rcpts), t1, via, False, mid)
 
@@ -895,7 +922,7 @@ def gen_postfix(args, w):
                         needles += x[1] == 2
                 written += n
                 parts.append(ts + ("\n" + ts).join(b) + "\n")
-                if len(parts) >= 256:
+                if len(parts) >= 32:     # about 0.7 MB
                     w.flush()
                     parts = w.parts
                 if written >= limit:
@@ -1284,7 +1311,7 @@ def gen_msgtrk(args, w):
                         needles += x[1] == 2
                 written += n
                 parts.append(nl.join(b) + nl)
-                if len(parts) >= 1024:
+                if len(parts) >= 128:    # about 0.8 MB
                     w.flush()
                     parts = w.parts
                 if written >= limit:
@@ -1318,24 +1345,23 @@ def main():
         ap.error("--hosts must be between 1 and 50")
     parse_start(args.start)
     t0 = time.monotonic()
-    out = open(args.output, "wb") if args.output else sys.stdout.buffer
+    try:
+        out = open(args.output, "wb") if args.output else sys.stdout.buffer
+    except OSError as e:
+        ap.exit(1, "gen_logs.py: cannot write %s: %s\n" % (args.output, e.strerror))
     w = Writer(out, args.lines)
     try:
         if args.format == "postfix":
             stats, sim_ms = gen_postfix(args, w)
         else:
             stats, sim_ms = gen_msgtrk(args, w)
+        w.close()
     except BrokenPipeError:
-        sys.stderr.close()
+        # the reader went away (| head): stop quietly, as other tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    finally:
-        if args.output:
-            out.close()
-        else:
-            try:
-                out.flush()
-            except BrokenPipeError:
-                pass
+    if args.output:
+        out.close()
     el = time.monotonic() - t0
     sys.stderr.write("lines=%d bytes=%d messages=%d needle_messages=%d simulated_seconds=%d "
                      "elapsed=%.2fs lines_per_s=%d\n"
