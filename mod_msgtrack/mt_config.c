@@ -4,6 +4,7 @@
 #include <string.h>
 #include <apr_strings.h>
 #include <apr_lib.h>
+#include "mt_ascii.h"
 #include "mt_config.h"
 
 mt_dir_config_t *mt_dir_config_create(apr_pool_t *p)
@@ -121,7 +122,6 @@ const char *mt_config_parse_bytes(apr_pool_t *p, const char *what, const char *a
 const char *mt_config_parse_domain(apr_pool_t *p, const char *arg, const char **domain)
 {
     const char *s;
-    char *d;
     apr_size_t len = arg ? strlen(arg) : 0;
     int label = 0;
 
@@ -143,10 +143,7 @@ const char *mt_config_parse_domain(apr_pool_t *p, const char *arg, const char **
     }
     if (label == 0)
         goto bad;
-    d = apr_pstrdup(p, arg);
-    for (char *c = d; *c; c++)
-        *c = (char)apr_tolower(*c);
-    *domain = d;
+    *domain = mt_ascii_lower(p, arg, strlen(arg));
     return NULL;
 bad:
     return apr_psprintf(p, "MsgTrackDomains: '%s' is not a mail domain", arg ? arg : "");

@@ -3,6 +3,7 @@
 #include <apr_hash.h>
 #include <apr_lib.h>
 #include <apr_strings.h>
+#include "mt_ascii.h"
 #include "mt_correlate.h"
 
 /* A queue id seen again this long after its hop's last line starts a new hop
@@ -76,19 +77,11 @@ static const char *sdup(mt_corr_t *c, const char *s)
     return s ? apr_pstrdup(c->bp, s) : NULL;
 }
 
-static char *lower(apr_pool_t *p, const char *s)
-{
-    char *r = apr_pstrdup(p, s ? s : ""), *q;
-    for (q = r; *q; q++)
-        *q = (char)apr_tolower((unsigned char)*q);
-    return r;
-}
-
 static int same(const char *a, const char *b)
 {
     if (!a || !b)
         return a == b;
-    return strcasecmp(a, b) == 0;
+    return mt_ascii_ieq(a, b);
 }
 
 static void dirty(mt_corr_t *c, hop_t *h)
@@ -99,17 +92,18 @@ static void dirty(mt_corr_t *c, hop_t *h)
     }
 }
 
-/* Identity of a hop in the batch cache: the prefix of its by_hop key. */
+/* Identity of a hop in the batch cache: the prefix of its by_hop key,
+ * kind, lower(host) NUL, local-id NUL [, message-id NUL for a mailbox]. So
+ * id + 1 is the lower-cased host and id_local() the local id. */
 static const char *identity(mt_corr_t *c, int kind, const char *host, const char *local_id,
                             const char *message_id, apr_size_t *len)
 {
-    const char *h = lower(c->bp, host);
-    apr_size_t hl = strlen(h), ll = strlen(local_id), ml = message_id ? strlen(message_id) : 0;
+    apr_size_t hl = strlen(host), ll = strlen(local_id), ml = message_id ? strlen(message_id) : 0;
     char *k = apr_palloc(c->bp, 1 + hl + 1 + ll + 1 + ml + 1), *q = k;
 
     *q++ = (char)kind;
-    memcpy(q, h, hl + 1);
-    q += hl + 1;
+    q = mt_ascii_lower_to(q, host, hl);
+    *q++ = '\0';
     memcpy(q, local_id, ll + 1);
     q += ll + 1;
     if (kind == MT_HOP_MAILBOX) {
@@ -118,6 +112,11 @@ static const char *identity(mt_corr_t *c, int kind, const char *host, const char
     }
     *len = (apr_size_t)(q - k);
     return k;
+}
+
+static const char *id_local(const char *id)
+{
+    return id + 1 + strlen(id + 1) + 1;
 }
 
 static void cache(mt_corr_t *c, hop_t *h, const char *id, apr_size_t idlen)
@@ -167,8 +166,7 @@ static const char *hop_lookup(mt_corr_t *c, int kind, const char *host, const ch
         *out = h;
         return NULL;
     }
-    rc = mt_store_hop_find(c->txn, c->bp, kind, lower(c->bp, host), local_id, message_id,
-                           &key, &err);
+    rc = mt_store_hop_find(c->txn, c->bp, kind, id + 1, local_id, message_id, &key, &err);
     if (rc < 0)
         return err;
     if (rc == 0)
@@ -191,8 +189,8 @@ static const char *hop_create(mt_corr_t *c, int kind, const char *host, const ch
 
     h->m.kind = kind;
     h->m.first = h->m.last = t;
-    h->m.host = lower(c->bp, host);
-    h->m.local_id = apr_pstrdup(c->bp, local_id);
+    h->m.host = id + 1;
+    h->m.local_id = id_local(id);
     h->m.message_id = sdup(c, message_id);
     h->m.size = -1;
     h->m.nrcpt = -1;
@@ -306,10 +304,8 @@ const char *mt_corr_lmtp_session(apr_pool_t *p, const char *text)
 
 static void push_unique(apr_pool_t *p, apr_array_header_t *out, const char *s, apr_size_t n)
 {
-    char *a = apr_pstrmemdup(p, s, n), *q;
+    const char *a = mt_ascii_lower(p, s, n);
     int i;
-    for (q = a; *q; q++)
-        *q = (char)apr_tolower((unsigned char)*q);
     for (i = 0; i < out->nelts; i++)
         if (strcmp(APR_ARRAY_IDX(out, i, const char *), a) == 0)
             return;

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <apr_hash.h>
 #include <apr_strings.h>
+#include "mt_ascii.h"
 #include "mt_query.h"
 #include "mt_time.h"
 
@@ -16,28 +17,14 @@
 
 /* ------------------------------------------------------------------ strings */
 
-/* ASCII case folding only: addresses and subjects compare the same whatever
- * the locale. */
-static int lc(int c)
-{
-    return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
 static int ieq(const char *a, const char *b)
 {
-    if (!a || !b)
-        return 0;
-    for (; *a && lc((unsigned char)*a) == lc((unsigned char)*b); a++, b++)
-        ;
-    return *a == *b;
+    return a && b && mt_ascii_ieq(a, b);
 }
 
 static char *lower(apr_pool_t *p, const char *s)
 {
-    char *r = apr_pstrdup(p, s ? s : ""), *c;
-    for (c = r; *c; c++)
-        *c = (char)lc((unsigned char)*c);
-    return r;
+    return s ? mt_ascii_lower(p, s, strlen(s)) : apr_pstrdup(p, "");
 }
 
 /* Case-insensitive (ASCII) substring: non-ASCII bytes must match exactly. */
@@ -48,7 +35,7 @@ static int icontains(const char *hay, const char *needle)
         return n == 0;
     for (; *hay; hay++) {
         size_t i;
-        for (i = 0; i < n && lc((unsigned char)hay[i]) == lc((unsigned char)needle[i]); i++)
+        for (i = 0; i < n && mt_ascii_lc((unsigned char)hay[i]) == mt_ascii_lc((unsigned char)needle[i]); i++)
             ;
         if (i == n)
             return 1;
@@ -148,7 +135,7 @@ static int hexval(int c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
-    c = lc(c);
+    c = mt_ascii_lc(c);
     if (c >= 'a' && c <= 'f')
         return c - 'a' + 10;
     return -1;

@@ -13,6 +13,7 @@
 #include <apr_file_io.h>
 #include <db.h>
 #include "mt_log.h"
+#include "mt_ascii.h"
 #include "mt_store.h"
 
 /* The secondary indexes of messages. */
@@ -955,12 +956,7 @@ static apr_time_t get_time(const unsigned char *b)
 
 static unsigned char *w_lower(unsigned char *b, const char *s, apr_size_t n)
 {
-    apr_size_t i;
-    for (i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        *b++ = c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
-    }
-    return b;
+    return (unsigned char *)mt_ascii_lower_to((char *)b, s, n);
 }
 
 /* The value part of a by_sender, by_recipient or by_msgid key: [tag]
