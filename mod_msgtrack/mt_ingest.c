@@ -179,16 +179,20 @@ static int next_line(mt_source_t *src, char **line, apr_size_t *len, const char 
 
 /* ------------------------------------------------------------------ open */
 
+/* A file record with the same full head as the file being opened. */
+typedef struct {
+    unsigned long long head_hash;
+    apr_uint64_t size;           /* of the file being opened */
+    const mt_store_file_t *found;
+    apr_pool_t *pool;
+} head_match_t;
+
 static int full_head_match(void *baton, const mt_store_file_t *f)
 {
-    mt_store_file_t *want = baton;
-    if (f->head_len == HEAD_MAX && f->head_hash == want->head_hash
-        && f->offset <= want->offset /* holds the file size here */) {
-        want->dev = f->dev;        /* found: report where it was */
-        want->ino = f->ino;
-        want->lines = f->lines;
-        want->format = f->format;
-        want->updated = f->offset;
+    head_match_t *m = baton;
+    if (f->head_len == HEAD_MAX && f->head_hash == m->head_hash && f->offset <= m->size) {
+        mt_store_file_t *copy = apr_pmemdup(m->pool, f, sizeof(*f));
+        m->found = copy;
         return 1;
     }
     return 0;
@@ -224,15 +228,13 @@ static const char *resume_point(mt_ingest_t *in, mt_source_t *src, apr_uint64_t 
     /* Not known by inode: the same content under another inode (a copy, a
      * file restored from backup) is known by its full head. */
     if (src->rec.head_len == HEAD_MAX) {
-        mt_store_file_t want = src->rec;
-        want.offset = size;
-        want.dev = want.ino = 0;
-        if ((err = mt_store_files(txn, tp, full_head_match, &want)) != NULL)
+        head_match_t m = { src->rec.head_hash, size, NULL, tp };
+        if ((err = mt_store_files(txn, tp, full_head_match, &m)) != NULL)
             goto done;
-        if (want.dev || want.ino) {
-            src->rec.offset = (apr_uint64_t)want.updated;
-            src->rec.lines = want.lines;
-            src->format = (mt_format_e)want.format;
+        if (m.found) {
+            src->rec.offset = m.found->offset;
+            src->rec.lines = m.found->lines;
+            src->format = (mt_format_e)m.found->format;
             in->st.resumed += src->rec.offset > 0;
         }
     }
