@@ -367,6 +367,16 @@ static const char *fmt_time(apr_pool_t *p, apr_time_t t)
     return t ? mt_time_format_xs(p, t) : "-";
 }
 
+/* ", \"NAME\": TIME" with the time as xs:dateTime, or null when 0. */
+static void json_time_field(apr_pool_t *p, const char *name, apr_time_t t)
+{
+    printf(", \"%s\": ", name);
+    if (t)
+        mtx_json_string(stdout, mt_time_format_xs(p, t));
+    else
+        fputs("null", stdout);
+}
+
 static int cmd_stats(cmdline_t *cl)
 {
     mt_store_t *st;
@@ -394,17 +404,14 @@ static int cmd_stats(cmdline_t *cl)
                APR_UINT64_T_FMT ", \"lines_not_parsed\": %" APR_UINT64_T_FMT
                ", \"records\": {\"postfix\": %" APR_UINT64_T_FMT ", \"msgtrk\": %"
                APR_UINT64_T_FMT ", \"dovecot\": %" APR_UINT64_T_FMT "}, \"index_bytes\": %"
-               APR_UINT64_T_FMT ", \"last_ingest\": %s%s%s, \"oldest\": %s%s%s, "
-               "\"newest\": %s%s%s}\n",
+               APR_UINT64_T_FMT,
                s.hops[MT_HOP_POSTFIX], s.hops[MT_HOP_MSGTRK], s.hops[MT_HOP_MAILBOX],
                s.events, s.files, (apr_uint64_t)lines, (apr_uint64_t)bad,
-               (apr_uint64_t)rec[2], (apr_uint64_t)rec[1], (apr_uint64_t)rec[3], s.bytes,
-               last ? "\"" : "", last ? fmt_time(cl->pool, (apr_time_t)last) : "null",
-               last ? "\"" : "",
-               s.oldest ? "\"" : "", s.oldest ? fmt_time(cl->pool, s.oldest) : "null",
-               s.oldest ? "\"" : "",
-               s.newest ? "\"" : "", s.newest ? fmt_time(cl->pool, s.newest) : "null",
-               s.newest ? "\"" : "");
+               (apr_uint64_t)rec[2], (apr_uint64_t)rec[1], (apr_uint64_t)rec[3], s.bytes);
+        json_time_field(cl->pool, "last_ingest", (apr_time_t)last);
+        json_time_field(cl->pool, "oldest", s.oldest);
+        json_time_field(cl->pool, "newest", s.newest);
+        printf("}\n");
         return 0;
     }
     printf("index          %s\n", cl->db);

@@ -163,6 +163,8 @@ echo "$out" | grep -q '^purged [1-9][0-9]* messages' && pass "purge deletes old 
 "$bin" --db "$db" stats | grep -q '^messages  *0 ' && pass "nothing is left after purging all" ||
     flunk "nothing is left after purging all" "$("$bin" --db "$db" stats)"
 check "verify finds the purged index consistent" "$bin" --db "$db" verify
+"$bin" --db "$db" stats --json | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["oldest"] is None and d["newest"] is None and d["last_ingest"]' 2>&1 &&
+    pass "stats --json of an empty index has null times" || flunk "stats --json of an empty index has null times"
 "$bin" --db "$tmp/ref" purge --older-than 36500 >/dev/null
 dump "$tmp/ref" "$tmp/ref2.dump"
 same_file "purge keeps what is newer than the cutoff" "$tmp/ref.dump" "$tmp/ref2.dump"
