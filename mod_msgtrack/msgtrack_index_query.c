@@ -59,20 +59,30 @@ void mtx_json_string(FILE *out, const char *s)
     putc('"', out);
 }
 
-static void json_key(FILE *out, const char *key)
+/* Object members: @a sep (nothing before the first), the key, the value. */
+static void json_key(FILE *out, const char *sep, const char *key)
 {
+    fputs(sep, out);
     mtx_json_string(out, key);
     fputs(": ", out);
 }
 
-static void json_time(FILE *out, apr_pool_t *p, apr_time_t t)
+static void json_str(FILE *out, const char *sep, const char *key, const char *v)
 {
-    mtx_json_string(out, mt_time_format_xs(p, t));
+    json_key(out, sep, key);
+    mtx_json_string(out, v);
 }
 
-static void json_strings(FILE *out, const apr_array_header_t *a)
+static void json_time(FILE *out, apr_pool_t *p, const char *sep, const char *key, apr_time_t t)
+{
+    json_str(out, sep, key, mt_time_format_xs(p, t));
+}
+
+static void json_strings(FILE *out, const char *sep, const char *key,
+                         const apr_array_header_t *a)
 {
     int i;
+    json_key(out, sep, key);
     putc('[', out);
     for (i = 0; a && i < a->nelts; i++) {
         if (i)
@@ -82,8 +92,9 @@ static void json_strings(FILE *out, const apr_array_header_t *a)
     putc(']', out);
 }
 
-static void json_bool(FILE *out, int v)
+static void json_bool(FILE *out, const char *sep, const char *key, int v)
 {
+    json_key(out, sep, key);
     fputs(v ? "true" : "false", out);
 }
 
@@ -236,29 +247,14 @@ static void find_json(apr_pool_t *p, const apr_array_header_t *res, FILE *out)
     for (i = 0; i < res->nelts; i++) {
         const mt_found_t *f = &APR_ARRAY_IDX(res, i, mt_found_t);
         fputs(i ? ",\n  {" : "\n  {", out);
-        json_key(out, "submitted");
-        json_time(out, p, f->submitted);
-        fputs(", ", out);
-        json_key(out, "sender");
-        mtx_json_string(out, f->sender);
-        fputs(", ", out);
-        json_key(out, "recipients");
-        json_strings(out, f->recipients);
-        fputs(", ", out);
-        json_key(out, "subject");
-        mtx_json_string(out, f->subject);
-        fputs(", ", out);
-        json_key(out, "message_id");
-        mtx_json_string(out, f->message_id);
-        fputs(", ", out);
-        json_key(out, "report_id");
-        mtx_json_string(out, f->report_id);
-        fputs(", ", out);
-        json_key(out, "first_hop");
-        mtx_json_string(out, f->first_hop);
-        fputs(", ", out);
-        json_key(out, "previous_hop");
-        mtx_json_string(out, f->previous_hop);
+        json_time(out, p, "", "submitted", f->submitted);
+        json_str(out, ", ", "sender", f->sender);
+        json_strings(out, ", ", "recipients", f->recipients);
+        json_str(out, ", ", "subject", f->subject);
+        json_str(out, ", ", "message_id", f->message_id);
+        json_str(out, ", ", "report_id", f->report_id);
+        json_str(out, ", ", "first_hop", f->first_hop);
+        json_str(out, ", ", "previous_hop", f->previous_hop);
         fputs("}", out);
     }
     fputs(res->nelts ? "\n]\n" : "]\n", out);
@@ -324,58 +320,27 @@ static void report_json(apr_pool_t *p, const mt_report_t *r, FILE *out)
 {
     int i;
     fputs("{", out);
-    json_key(out, "message_id");
-    mtx_json_string(out, r->message_id);
-    fputs(",\n ", out);
-    json_key(out, "sender");
-    mtx_json_string(out, r->sender);
-    fputs(",\n ", out);
-    json_key(out, "subject");
-    mtx_json_string(out, r->subject);
-    fputs(",\n ", out);
-    json_key(out, "submitted");
-    json_time(out, p, r->submitted);
-    fputs(",\n ", out);
-    json_key(out, "original_recipients");
-    json_strings(out, r->original_recipients);
-    fputs(",\n ", out);
-    json_key(out, "events");
+    json_str(out, "", "message_id", r->message_id);
+    json_str(out, ",\n ", "sender", r->sender);
+    json_str(out, ",\n ", "subject", r->subject);
+    json_time(out, p, ",\n ", "submitted", r->submitted);
+    json_strings(out, ",\n ", "original_recipients", r->original_recipients);
+    json_key(out, ",\n ", "events");
     fputs("[", out);
     for (i = 0; i < r->events->nelts; i++) {
         const mt_report_event_t *e = &APR_ARRAY_IDX(r->events, i, mt_report_event_t);
         fputs(i ? ",\n  {" : "\n  {", out);
-        json_key(out, "date");
-        json_time(out, p, e->date);
-        fputs(", ", out);
-        json_key(out, "recipient");
-        mtx_json_string(out, e->recipient);
-        fputs(", ", out);
-        json_key(out, "delivery_status");
-        mtx_json_string(out, e->delivery_status);
-        fputs(", ", out);
-        json_key(out, "event_description");
-        mtx_json_string(out, e->description);
-        fputs(", ", out);
-        json_key(out, "event_data");
-        json_strings(out, e->data);
-        fputs(", ", out);
-        json_key(out, "server");
-        mtx_json_string(out, e->server);
-        fputs(", ", out);
-        json_key(out, "internal_id");
-        mtx_json_string(out, e->internal_id);
-        fputs(", ", out);
-        json_key(out, "bcc");
-        json_bool(out, e->bcc);
-        fputs(", ", out);
-        json_key(out, "hidden");
-        json_bool(out, e->hidden);
-        fputs(", ", out);
-        json_key(out, "root_address");
-        mtx_json_string(out, e->root);
-        fputs(", ", out);
-        json_key(out, "queue_event");
-        json_bool(out, e->queue_event);
+        json_time(out, p, "", "date", e->date);
+        json_str(out, ", ", "recipient", e->recipient);
+        json_str(out, ", ", "delivery_status", e->delivery_status);
+        json_str(out, ", ", "event_description", e->description);
+        json_strings(out, ", ", "event_data", e->data);
+        json_str(out, ", ", "server", e->server);
+        json_str(out, ", ", "internal_id", e->internal_id);
+        json_bool(out, ", ", "bcc", e->bcc);
+        json_bool(out, ", ", "hidden", e->hidden);
+        json_str(out, ", ", "root_address", e->root);
+        json_bool(out, ", ", "queue_event", e->queue_event);
         fputs("}", out);
     }
     fputs(r->events->nelts ? "\n ]}\n" : "]}\n", out);
