@@ -716,7 +716,7 @@ static const char *apply_dovecot(mt_corr_t *c, const mt_logrec_t *rec)
 
 static int ieq(const char *a, const char *b)
 {
-    return a && strcasecmp(a, b) == 0;
+    return a && mt_ascii_ieq(a, b);
 }
 
 static const char *apply_msgtrk(mt_corr_t *c, const mt_logrec_t *rec)

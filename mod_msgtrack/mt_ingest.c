@@ -99,7 +99,7 @@ void mt_ingest_close(mt_source_t *src)
 /* ------------------------------------------------------------------ lines */
 
 /* Parse one line (NUL-terminated, no line end). 1 facts in rec, 0 none, -1 bad. */
-static int parse(mt_ingest_t *in, mt_source_t *src, const char *line, apr_pool_t *lp,
+static int parse(mt_source_t *src, const char *line, apr_pool_t *lp,
                  mt_logrec_t *rec, const char **why)
 {
     int rc;
@@ -111,7 +111,6 @@ static int parse(mt_ingest_t *in, mt_source_t *src, const char *line, apr_pool_t
     case MT_FORMAT_DOVECOT:
         return mt_parse_dovecot_line(&src->popts, line, lp, rec, why);
     default:
-        (void)in;
         rc = mt_parse_postfix_line(&src->popts, line, lp, rec, why);
         if (rc != 0)
             return rc;
@@ -481,7 +480,7 @@ const char *mt_ingest_read(mt_ingest_t *in, mt_source_t *src)
             if (!*line)
                 continue;
             mt_logrec_clear(&rec);
-            rc = parse(in, src, line, lp, &rec, &why);
+            rc = parse(src, line, lp, &rec, &why);
             if (rc < 0) {
                 in->st.bad++;
                 if (in->opts.diag)
