@@ -309,7 +309,7 @@ static const case_t cases[] = {
       "M imap.example.org erin@example.org msgid=<b@example.net> flags= rcpts=erin@example.org | "
       "filed:erin@example.org@Lists~8N1vNH4IQ2WzYAAAq3Gd2A:R2" },
 
-    { "Exchange: submit with To/Cc/Bcc, resolve, expand, send, deliver, fail, DSN", MT_FORMAT_MSGTRK, {
+    { "Exchange: submit with To/Cc/Bcc, resolve, expand, send, deliver, duplicate, fail, DSN", MT_FORMAT_MSGTRK, {
       MSGTRK_FIELDS,
       ROW("2026-11-20T09:15:01.702Z", "MBX01.corp.example.org", "STOREDRIVER", "SUBMIT", "0",
           "<q4@MBX01>", "", "", "", "", "Q4 budget", "alice@example.org", "MBX01.corp.example.org"),
@@ -328,6 +328,10 @@ static const case_t cases[] = {
       ROW("2026-11-20T09:15:02.100Z", "MBX01.corp.example.org", "STOREDRIVER", "DELIVER", "24051",
           "<q4@MBX01>", "bob@example.org;fin1@example.org", "", "", "", "Q4 budget",
           "alice@example.org", "MBX01.corp.example.org"),
+      /* the store dropped a second copy: no second Delivered */
+      ROW("2026-11-20T09:15:02.150Z", "MBX01.corp.example.org", "STOREDRIVER", "DUPLICATEDELIVER",
+          "24051", "<q4@MBX01>", "bob@example.org", "", "", "", "Q4 budget", "alice@example.org",
+          "MBX01.corp.example.org"),
       ROW("2026-11-20T09:15:02.200Z", "MBX01.corp.example.org", "ROUTING", "FAIL", "24051",
           "<q4@MBX01>", "fin2@example.org", "550 5.1.10 RESOLVER.ADR.RecipientNotFound; not found",
           "", "", "Q4 budget", "alice@example.org", "MBX01.corp.example.org"),

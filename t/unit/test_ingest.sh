@@ -85,6 +85,17 @@ dump_hops "$db" "$tmp/b1"
     pass "every message around the bad lines is indexed" ||
     flunk "every message around the bad lines is indexed"
 
+db=$tmp/long
+{ sed -n 1,10p "$data/postfix/mail.log"
+  head -c 2200000 /dev/zero | tr '\0' x; echo
+  sed -n '11,$p' "$data/postfix/mail.log"; } > "$tmp/long.log"
+err=$("$bin" --db "$db" ingest --year 2026 "$tmp/long.log" 2>&1 >/dev/null); rc=$?
+[ $rc = 0 ] && echo "$err" | grep -q "long.log:11: line longer than 1 MiB, skipped" &&
+    pass "a line over 1 MiB is diagnosed and skipped" ||
+    flunk "a line over 1 MiB is diagnosed and skipped" "exit $rc: $err"
+dump_hops "$db" "$tmp/l1"
+same_file "every message around an over-long line is indexed" "$tmp/s2" "$tmp/l1"
+
 db=$tmp/partial
 head -c 2000 "$data/postfix/mail.log" > "$tmp/p.log"      # ends inside a line
 "$bin" --db "$db" ingest --year 2026 "$tmp/p.log" 2>/dev/null
