@@ -32,16 +32,12 @@ struct mt_store_t {
     DB *files;
     DB *messages;
     DB *events;
-    /* Each secondary is opened twice in a writer: sec[] associated with
-     * messages, so that Berkeley DB maintains it, and ix[] as a plain B-tree
-     * for reading (an associated handle returns the primary's data and looks
-     * it up for every entry; the plain one returns the entry itself, whose
-     * key ends with the primary key). Readers only open ix[]. */
-    DB *sec[SX_N];
+    /* The secondary indexes: plain B-trees whose keys end with the hop's
+     * key, with the hop's key as data. The writer keeps them in step with
+     * messages itself (sx_update): it knows which hops are new in the
+     * transaction and which keys did not change, which DB->associate does
+     * not (it reads the old record for every put and rewrites every key). */
     DB *ix[SX_N];
-    /* Writer: messages without its secondaries, to delete a hop that does
-     * not decode (its callbacks cannot tell which entries it had). */
-    DB *messages_plain;
 };
 
 struct mt_txn_t {
@@ -50,6 +46,13 @@ struct mt_txn_t {
     DB_TXN *txn;
     unsigned char *buf;     /* encoding and reading buffer, reused */
     apr_size_t cap;
+    unsigned char *obuf;    /* the record a put replaces */
+    apr_size_t ocap;
+    /* Hops handed out in this transaction that were written already: one
+     * bit per key in (key_base, key_next]. A hop not written yet has no
+     * record to replace. */
+    unsigned char *written;
+    apr_size_t wcap;
     /* Hop keys handed out in this transaction: the "message" counter is
      * read once (locked) and written back once, at commit. */
     int keys_taken;
@@ -123,17 +126,12 @@ void mt_store_close(mt_store_t *st)
         return;
     /* Secondaries before their primary. */
     for (i = 0; i < SX_N; i++) {
-        if (st->sec[i])
-            st->sec[i]->close(st->sec[i], 0);
         if (st->ix[i])
             st->ix[i]->close(st->ix[i], 0);
-        st->sec[i] = st->ix[i] = NULL;
+        st->ix[i] = NULL;
     }
     if (st->events)
         st->events->close(st->events, 0);
-    if (st->messages_plain)
-        st->messages_plain->close(st->messages_plain, 0);
-    st->messages_plain = NULL;
     if (st->messages)
         st->messages->close(st->messages, 0);
     st->events = st->messages = NULL;
@@ -1067,12 +1065,9 @@ static int dbt_eq(const DBT *x, const void *data, u_int32_t size)
     return x->size == size && memcmp(x->data, data, size) == 0;
 }
 
-/* The decoding each index needs. */
-static const int sx_level[SX_N] = { DEC_KEYS, DEC_ALL, DEC_KEYS, DEC_HEAD, DEC_KEYS };
-
-/* The keys of index @a ix for hop @a pk, as an associate callback returns
- * them: one malloc'd key, or DB_DBT_MULTIPLE (one allocation), both
- * DB_DBT_APPMALLOC; DB_DONOTINDEX when none; ENOMEM. */
+/* The keys of index @a ix for hop @a pk (@a v decoded with DEC_ALL): one
+ * malloc'd key, or DB_DBT_MULTIPLE (one allocation) in ascending order
+ * without duplicates; DB_DONOTINDEX when none; ENOMEM. */
 static int hop_keys(int ix, const unsigned char *pk, const msg_view_t *v, DBT *res)
 {
     keyset_t ks;
@@ -1133,18 +1128,6 @@ static int hop_keys(int ix, const unsigned char *pk, const msg_view_t *v, DBT *r
     return 0;
 }
 
-/* Decode hop @a pkey/@a data as index @a ix needs and derive its keys. A
- * record that does not decode is not indexed, so that it can be deleted. */
-static int derive_keys(int ix, const DBT *pkey, const DBT *data, DBT *res)
-{
-    msg_view_t v;
-    if (pkey->size != 8 || msg_decode(&v, data->data, data->size, sx_level[ix]) != 0) {
-        memset(res, 0, sizeof(*res));
-        return DB_DONOTINDEX;
-    }
-    return hop_keys(ix, pkey->data, &v, res);
-}
-
 static void keys_free(DBT *res)
 {
     free(res->data);
@@ -1161,43 +1144,10 @@ static const DBT *keys_at(const DBT *res, int i)
     return res->flags & DB_DBT_MULTIPLE ? &((const DBT *)res->data)[i] : res;
 }
 
-static int cb_sender(DB *s, const DBT *k, const DBT *d, DBT *r)
-{
-    (void)s;
-    return derive_keys(SX_SENDER, k, d, r);
-}
-
-static int cb_recipient(DB *s, const DBT *k, const DBT *d, DBT *r)
-{
-    (void)s;
-    return derive_keys(SX_RECIPIENT, k, d, r);
-}
-
-static int cb_msgid(DB *s, const DBT *k, const DBT *d, DBT *r)
-{
-    (void)s;
-    return derive_keys(SX_MSGID, k, d, r);
-}
-
-static int cb_time(DB *s, const DBT *k, const DBT *d, DBT *r)
-{
-    (void)s;
-    return derive_keys(SX_TIME, k, d, r);
-}
-
-static int cb_hop(DB *s, const DBT *k, const DBT *d, DBT *r)
-{
-    (void)s;
-    return derive_keys(SX_HOP, k, d, r);
-}
-
-typedef int (*assoc_cb)(DB *, const DBT *, const DBT *, DBT *);
-static const assoc_cb sx_cb[SX_N] = { cb_sender, cb_recipient, cb_msgid, cb_time, cb_hop };
-
 static const char *open_hops(mt_store_t *st)
 {
     const char *err;
-    int i, rc;
+    int i;
 
     if ((err = open_db(st, &st->messages, "messages")) != NULL
         || (err = open_db(st, &st->events, "events")) != NULL)
@@ -1205,17 +1155,63 @@ static const char *open_hops(mt_store_t *st)
     for (i = 0; i < SX_N; i++)
         if ((err = open_db(st, &st->ix[i], sx_name[i])) != NULL)
             return err;
-    if (st->mode != MT_STORE_WRITER)
-        return NULL;
-    if ((err = open_db(st, &st->messages_plain, "messages")) != NULL)
-        return err;
-    for (i = 0; i < SX_N; i++) {
-        if ((err = open_db(st, &st->sec[i], sx_name[i])) != NULL)
-            return err;
-        rc = st->messages->associate(st->messages, NULL, st->sec[i], sx_cb[i], 0);
-        if (rc != 0)
-            return db_err(st, apr_psprintf(st->pool, "associating %s", sx_name[i]), rc);
+    return NULL;
+}
+
+/* Bring index @a ix from the keys of @a oldv to those of @a newv (either may
+ * be NULL: no record): delete the keys that went, add the ones that came,
+ * leave the others alone. 0 or a Berkeley DB error. */
+static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_view_t *oldv,
+                     const msg_view_t *newv)
+{
+    DB *db = t->store->ix[ix];
+    DBT ok, nk, k, dv;
+    int rc = 0, i = 0, j = 0, no, nn;
+
+    memset(&ok, 0, sizeof(ok));
+    memset(&nk, 0, sizeof(nk));
+    if (oldv && (rc = hop_keys(ix, pk, oldv, &ok)) == DB_DONOTINDEX)
+        rc = 0;
+    if (rc == 0 && newv && (rc = hop_keys(ix, pk, newv, &nk)) == DB_DONOTINDEX)
+        rc = 0;
+    memset(&dv, 0, sizeof(dv));
+    dv.data = (void *)pk;
+    dv.size = 8;
+    no = keys_count(&ok);
+    nn = keys_count(&nk);
+    while (rc == 0 && (i < no || j < nn)) {
+        int c = i >= no ? 1 : j >= nn ? -1 : dbt_cmp(keys_at(&ok, i), keys_at(&nk, j));
+        memset(&k, 0, sizeof(k));
+        if (c < 0) {
+            k.data = keys_at(&ok, i)->data;
+            k.size = keys_at(&ok, i++)->size;
+            if ((rc = db->del(db, t->txn, &k, 0)) == DB_NOTFOUND)
+                rc = 0;
+        }
+        else if (c > 0) {
+            k.data = keys_at(&nk, j)->data;
+            k.size = keys_at(&nk, j++)->size;
+            rc = db->put(db, t->txn, &k, &dv, 0);
+        }
+        else {
+            i++;
+            j++;
+        }
     }
+    keys_free(&ok);
+    keys_free(&nk);
+    return rc;
+}
+
+/* Keep every index in step with hop @a pk going from @a oldv to @a newv. */
+static const char *sx_update_all(mt_txn_t *t, const unsigned char *pk, const msg_view_t *oldv,
+                                 const msg_view_t *newv)
+{
+    int i, rc;
+    for (i = 0; i < SX_N; i++)
+        if ((rc = sx_update(t, i, pk, oldv, newv)) != 0)
+            return db_err_p(t->pool, t->store, apr_psprintf(t->pool, "updating %s for hop %"
+                            APR_UINT64_T_FMT, sx_name[i], (apr_uint64_t)get_u64(pk)), rc);
     return NULL;
 }
 
@@ -1319,11 +1315,76 @@ const char *mt_store_msg_new(mt_txn_t *t, mt_msg_t *m)
     return err;
 }
 
+/* Read a whole record into *@a buf (of *@a cap bytes, grown in the
+ * transaction's pool as needed): 0, DB_NOTFOUND, or an error. */
+static int get_rec_into(mt_txn_t *t, DB *db, const void *k, apr_size_t klen, DBT *val,
+                        unsigned char **buf, apr_size_t *cap)
+{
+    DBT key;
+    int rc;
+
+    memset(&key, 0, sizeof(key));
+    key.data = (void *)k;
+    key.size = (u_int32_t)klen;
+    memset(val, 0, sizeof(*val));
+    val->flags = DB_DBT_USERMEM;
+    if (*cap < 512) {
+        *buf = apr_palloc(t->pool, 512);
+        *cap = 512;
+    }
+    val->data = *buf;
+    val->ulen = (u_int32_t)*cap;
+    rc = db->get(db, t->txn, &key, val, 0);
+    if (rc == DB_BUFFER_SMALL) {
+        while (*cap < val->size)
+            *cap *= 2;
+        *buf = apr_palloc(t->pool, *cap);
+        val->data = *buf;
+        val->ulen = (u_int32_t)*cap;
+        rc = db->get(db, t->txn, &key, val, 0);
+    }
+    return rc;
+}
+
+/* Read a whole record into the transaction's buffer. */
+static int get_rec(mt_txn_t *t, DB *db, const void *k, apr_size_t klen, DBT *val)
+{
+    return get_rec_into(t, db, k, klen, val, &t->buf, &t->cap);
+}
+
+/* Was hop @a key, handed out in this transaction, written in it already?
+ * Marks it written. Hops from earlier transactions answer 1. */
+static int written_before(mt_txn_t *t, apr_uint64_t key)
+{
+    apr_uint64_t i;
+    int was;
+
+    if (!t->keys_taken || key <= t->key_base || key > t->key_next)
+        return 1;
+    i = key - t->key_base - 1;
+    if (i / 8 >= t->wcap) {
+        apr_size_t cap = t->wcap ? t->wcap : 256;
+        unsigned char *w;
+        while (cap <= i / 8)
+            cap *= 2;
+        w = apr_pcalloc(t->pool, cap);
+        if (t->wcap)
+            memcpy(w, t->written, t->wcap);
+        t->written = w;
+        t->wcap = cap;
+    }
+    was = (t->written[i / 8] >> (i % 8)) & 1;
+    t->written[i / 8] |= (unsigned char)(1u << (i % 8));
+    return was;
+}
+
 const char *mt_store_msg_put(mt_txn_t *t, const mt_msg_t *m)
 {
     const unsigned char *b;
     unsigned char k[8];
-    DBT key, val;
+    msg_view_t nv, ov;
+    const msg_view_t *old = NULL;
+    DBT key, val, oval;
     const char *err;
     int rc;
 
@@ -1339,31 +1400,24 @@ const char *mt_store_msg_put(mt_txn_t *t, const mt_msg_t *m)
     key.size = 8;
     val.size = (u_int32_t)msg_encode(t, m, &b);
     val.data = (void *)b;
+    if (msg_decode(&nv, b, val.size, DEC_ALL) != 0)
+        return damaged_hop(t->pool, t->store, m->key);
+    /* The record this one replaces decides which index entries change. One
+     * that does not decode cannot say which entries it had: verify reports
+     * those left behind. */
+    if (written_before(t, m->key)) {
+        rc = get_rec_into(t, t->store->messages, k, 8, &oval, &t->obuf, &t->ocap);
+        if (rc == 0 && msg_decode(&ov, oval.data, oval.size, DEC_ALL) == 0)
+            old = &ov;
+        else if (rc != 0 && rc != DB_NOTFOUND)
+            return db_err_p(t->pool, t->store, apr_psprintf(t->pool, "reading hop %"
+                            APR_UINT64_T_FMT, m->key), rc);
+    }
+    if ((err = sx_update_all(t, k, old, &nv)) != NULL)
+        return err;
     rc = t->store->messages->put(t->store->messages, t->txn, &key, &val, 0);
     return rc ? db_err_p(t->pool, t->store, apr_psprintf(t->pool, "writing hop %"
                          APR_UINT64_T_FMT, m->key), rc) : NULL;
-}
-
-/* Read a whole record into the transaction's buffer: 0, DB_NOTFOUND, or an error. */
-static int get_rec(mt_txn_t *t, DB *db, const void *k, apr_size_t klen, DBT *val)
-{
-    DBT key;
-    int rc;
-
-    memset(&key, 0, sizeof(key));
-    key.data = (void *)k;
-    key.size = (u_int32_t)klen;
-    memset(val, 0, sizeof(*val));
-    val->flags = DB_DBT_USERMEM;
-    val->data = txn_buf(t, 512);
-    val->ulen = (u_int32_t)t->cap;
-    rc = db->get(db, t->txn, &key, val, 0);
-    if (rc == DB_BUFFER_SMALL) {
-        val->data = txn_buf(t, val->size);
-        val->ulen = (u_int32_t)t->cap;
-        rc = db->get(db, t->txn, &key, val, 0);
-    }
-    return rc;
 }
 
 int mt_store_msg_get(mt_txn_t *t, apr_pool_t *p, apr_uint64_t key, mt_msg_t *m,
@@ -1397,24 +1451,24 @@ static const char *del_hop(mt_txn_t *t, apr_pool_t *p, apr_uint64_t key, apr_uin
     unsigned char k[12];
     msg_view_t v;
     DBT dk, val;
-    DB *db = st->messages;
+    const char *err;
     cur_t c;
     int rc;
 
     *nev = 0;
     event_key(k, key, 0);
-    /* A hop that does not decode may derive keys it never had: Berkeley DB
-     * would fail to delete them (DB_SECONDARY_BAD) after deleting others.
-     * Delete it alone; verify reports the entries left behind. */
+    /* A hop that does not decode cannot say which index entries it had:
+     * delete it alone; verify reports the entries left behind. */
     rc = get_rec(t, st->messages, k, 8, &val);
-    if (rc == 0 && msg_decode(&v, val.data, val.size, DEC_ALL) != 0)
-        db = st->messages_plain;
-    else if (rc != 0 && rc != DB_NOTFOUND)
+    if (rc == 0 && msg_decode(&v, val.data, val.size, DEC_ALL) == 0
+        && (err = sx_update_all(t, k, &v, NULL)) != NULL)
+        return err;
+    if (rc != 0 && rc != DB_NOTFOUND)
         return db_err_p(p, st, apr_psprintf(p, "reading hop %" APR_UINT64_T_FMT, key), rc);
     memset(&dk, 0, sizeof(dk));
     dk.data = k;
     dk.size = 8;
-    rc = rc == DB_NOTFOUND ? DB_NOTFOUND : db->del(db, t->txn, &dk, 0);
+    rc = rc == DB_NOTFOUND ? DB_NOTFOUND : st->messages->del(st->messages, t->txn, &dk, 0);
     if (rc != 0 && rc != DB_NOTFOUND)
         return db_err_p(p, st, apr_psprintf(p, "deleting hop %" APR_UINT64_T_FMT, key), rc);
     if ((rc = cur_open(t, st->events, &c, CUR_KEYS)) == 0) {

@@ -19,8 +19,9 @@
  *   messages  one record per hop: key (8 bytes, big-endian, from the
  *             "message" counter) -> mt_msg_t
  *   events    key (hop key, seq: 8 + 4 bytes big-endian) -> mt_event_t
- *   and the secondary indexes of messages, maintained by Berkeley DB itself
- *   (DB->associate in the writer; readers read them as plain B-trees):
+ *   and the secondary indexes of messages, plain B-trees whose keys end
+ *   with the hop's key (their data), kept in step with messages by the
+ *   writer in the same transaction (mt_store_msg_put, mt_store_msg_del):
  *   by_sender     lower(sender) NUL first(8) key(8)
  *   by_recipient  lower(address) NUL first(8) key(8), for every recipient
  *                 address and root address of the hop, once each
