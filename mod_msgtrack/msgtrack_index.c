@@ -240,6 +240,7 @@ static int cmd_ingest(cmdline_t *cl)
     mt_store_t *st;
     mt_ingest_t *in;
     input_t *inputs;
+    const char *err;
     int i, n = cl->args->nelts, rc;
 
     if ((rc = get_ingest_opts(cl, &o, &pr)) != 0)
@@ -266,7 +267,6 @@ static int cmd_ingest(cmdline_t *cl)
     for (i = 0; i < n; i++) {
         apr_pool_t *fp;
         mt_source_t *src;
-        const char *err;
         apr_pool_create(&fp, cl->pool);
         err = mt_ingest_open(in, fp, inputs[i].path, &src);
         if (!err)
@@ -279,6 +279,10 @@ static int cmd_ingest(cmdline_t *cl)
         mt_ingest_close(src);
         apr_pool_destroy(fp);
     }
+    /* What ingest reported is on disk when it returns, and the log files
+     * the checkpoint made unnecessary are gone. */
+    if ((err = mt_store_checkpoint(st, 1)) != NULL)
+        return fail(err);
     summary(in, n, pr.started, pr.tty);
     return 0;
 }
@@ -357,7 +361,10 @@ static int cmd_follow(cmdline_t *cl)
                 running = 0;
         }
     }
-    return 0;
+    {
+        const char *err = mt_store_checkpoint(st, 1);
+        return err ? fail(err) : 0;
+    }
 }
 
 /* ------------------------------------------------------------------ stats, verify, purge */
