@@ -93,28 +93,35 @@ bench() {
     lines=$(wc -l <"$file")
     bytes=$(stat -c %s "$file")
     read -r gsecs _ <<<"$(grep_c "$file")"
-    if ! /usr/bin/time -f '%e %M' -o "$W/time.txt" \
+    if ! /usr/bin/time -f '%e %M %U %S' -o "$W/time.txt" \
             "$BIN" --db "$db" ingest --format "$format" "$@" "$file" >"$W/ingest.out" 2>"$W/ingest.err"; then
         tail -n 20 "$W/ingest.err" >&2
         # /usr/bin/time says how it ended: "Command exited with non-zero status N" or "... signal N"
-        grep -v '^[0-9.]* [0-9]*$' "$W/time.txt" >&2 || true
+        grep -v '^[0-9.]* [0-9]* [0-9.]* [0-9.]*$' "$W/time.txt" >&2 || true
         fail "ingest of the $name log failed: $BIN --db $db ingest --format $format${*:+ $*} $file"
     fi
-    read -r secs rss < <(tail -n 1 "$W/time.txt")
+    read -r secs rss usr sys < <(tail -n 1 "$W/time.txt")
     [ -d "$db" ] || fail "ingest left no index directory $db"
     ib=$(du -sb "$db" | cut -f1)
+    # The environment's region files (__db.*: the shared cache, lock and log
+    # buffers) have a fixed size whatever the index holds.
+    eb=$(find "$db" -maxdepth 1 -name '__db.*' -printf '%s\n' | awk '{ s += $1 } END { print s + 0 }')
     echo "$name: $(basename "$file")"
     row "lines" "$lines"
     row "bytes" "$bytes"
     row "ingest seconds" "$secs"
-    awk -v l="$lines" -v b="$bytes" -v s="$secs" -v ib="$ib" -v rss="$rss" -v g="$gsecs" -v pf="$name" '
+    awk -v l="$lines" -v b="$bytes" -v s="$secs" -v ib="$ib" -v eb="$eb" -v rss="$rss" -v g="$gsecs" \
+        -v cpu="$(awk -v u="$usr" -v y="$sys" 'BEGIN { print u + y }')" -v pf="$name" '
         function row(k, v) { printf "  %-22s %s\n", k, v }
         BEGIN {
             if (s <= 0) s = 0.005    # /usr/bin/time resolution
             row("ingest lines/s", sprintf("%.0f%s", l / s, pf == "postfix" ? "   (target >= 150000)" : ""))
+            row("ingest CPU seconds", sprintf("%.2f   (user + system)", cpu))
+            row("lines per CPU second", sprintf("%.0f", cpu > 0 ? l / cpu : 0))
             row("ingest MB/s", sprintf("%.1f", b / s / 1e6))
-            row("index bytes", ib)
-            row("index / raw bytes", sprintf("%.2f   (target <= 1.0)", b ? ib / b : 0))
+            row("index bytes", sprintf("%d   (databases and log %d, environment regions %d)", ib, ib - eb, eb))
+            row("index / raw bytes", sprintf("%.2f   (target <= 1.0; without the regions %.2f)",
+                                             b ? ib / b : 0, b ? (ib - eb) / b : 0))
             row("peak RSS", sprintf("%.1f MiB   (target < 100 MiB)", rss / 1024))
             row("grep -c lines/s", sprintf("%.0f   (reference: grep -c on the same file, best of 3)", (g > 0 ? l / g : 0)))
             row("ingest / grep -c", sprintf("%.4f", (g > 0 ? (l / s) / (l / g) : 0)))
