@@ -500,9 +500,11 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
 }
 
 /* The result for candidate @a c (in @a p; scratch in @a tp): 1, 0 when the
- * hop is gone, -1 on error (@a *err). */
-static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const cand_t *c,
-                      mt_found_t *r, const char **err)
+ * hop is gone, -1 on error (@a *err). A caller that found a message sent
+ * to it (not privileged, not the sender) sees only itself among the
+ * recipients. */
+static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const mt_viewer_t *who,
+                      const cand_t *c, mt_found_t *r, const char **err)
 {
     mt_msg_t *o = apr_pcalloc(p, sizeof(*o)), *x;
     int rc = mt_store_msg_get(txn, p, c->key, o, err);
@@ -510,6 +512,10 @@ static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const cand_t
     if (rc <= 0)
         return rc;
     memset(r, 0, sizeof(*r));
+    if (!who->privileged && !ieq(o->sender, who->mailbox)) {
+        r->recipients = strings(p);
+        push_str(r->recipients, apr_pstrdup(p, who->mailbox));
+    }
     r->report_id = mt_query_report_id(p, o);
     r->message_id = o->message_id;
     r->sender = o->sender;
@@ -517,7 +523,9 @@ static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const cand_t
     r->submitted = o->first;
     r->first_hop = o->host;
     r->previous_hop = nz(o->client);
-    if (c->rkey == c->key)
+    if (r->recipients)
+        ;
+    else if (c->rkey == c->key)
         r->recipients = sender_rcpts(p, tp, o);
     else {
         x = apr_pcalloc(tp, sizeof(*x));
@@ -678,7 +686,7 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
     }
     for (i = 0; i < n; i++) {
         mt_found_t r;
-        int rc = found_make(txn, p, sp, &APR_ARRAY_IDX(f.cands, i, cand_t), &r, &err);
+        int rc = found_make(txn, p, sp, who, &APR_ARRAY_IDX(f.cands, i, cand_t), &r, &err);
         if (rc < 0) {
             apr_pool_destroy(sp);
             return transient(p, err);

@@ -89,7 +89,9 @@ typedef struct {
     apr_time_t submitted;      /**< SubmittedTime: the origin hop's first time */
     const char *first_hop;     /**< FirstHopServer: the origin hop's server */
     const char *previous_hop;  /**< PreviousHopServer: where the origin hop came from, NULL */
-    apr_array_header_t *recipients;  /**< const char *: the addresses the sender used */
+    /** const char *: the addresses the sender used; for a caller that is
+     *  neither privileged nor the sender, only the caller's own address. */
+    apr_array_header_t *recipients;
 } mt_found_t;
 
 /** Run a Find (after mt_query_find_check(), which it repeats). Results are

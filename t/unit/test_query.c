@@ -868,6 +868,23 @@ static void test_find_fields(apr_pool_t *p, mt_txn_t *t, stories_t *s)
     is_str(APR_ARRAY_IDX(f->recipients, 2, const char *), "dave@example.org",
            "found: Bcc recipient listed to the privileged");
 
+    /* a recipient sees only itself among the recipients, a Bcc one too */
+    q.sender = "alice@example.org";
+    q.recipient = "bob@example.org";
+    ok(!mt_query_find(t, p, &BOB, &q, &res, &trunc) && res->nelts == 1
+       && strcmp(join_found_rcpts(p, &APR_ARRAY_IDX(res, 0, mt_found_t)), "bob@example.org") == 0,
+       "found: a recipient sees only itself among the recipients");
+    q.recipient = "dave@example.org";
+    ok(!mt_query_find(t, p, &DAVE, &q, &res, &trunc) && res->nelts == 1
+       && strcmp(join_found_rcpts(p, &APR_ARRAY_IDX(res, 0, mt_found_t)), "dave@example.org") == 0,
+       "found: a Bcc recipient sees only itself");
+    q.recipient = NULL;
+    ok(!mt_query_find(t, p, &ALICE, &q, &res, &trunc) && res->nelts == 1
+       && strcmp(join_found_rcpts(p, &APR_ARRAY_IDX(res, 0, mt_found_t)),
+                 "bob@example.org carol@example.org dave@example.org") == 0,
+       "found: the sender sees every recipient, Bcc too");
+    q.sender = NULL;
+
     q.message_id = MID_B;
     mt_query_find(t, p, &PRIV, &q, &res, &trunc);
     f = &APR_ARRAY_IDX(res, 0, mt_found_t);
