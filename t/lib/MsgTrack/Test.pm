@@ -201,17 +201,26 @@ sub find_op {
         $m, $m, NS_M, $t, NS_T, ($m) x 4, $m, $t, xml_escape($a{sender}), $t, $m, ($m) x 2, $m;
 }
 
-# A valid GetMessageTrackingReport.
+# A valid GetMessageTrackingReport; by default for a report id that names no
+# message. get_op(template => 'RecipientPath', recipient => 'bob@example.org',
+# id => ..., queue => 'true', diagnostics => 'Verbose', scope => 'Site').
 sub get_op {
-    my %a = (m => 'm', t => 't', template => 'Summary', @_);
+    my %a = (m => 'm', t => 't', template => 'Summary', scope => 'Organization',
+             id => 'Message-Id=<20240101.1234@example.org>,Server=mx1.example.org,'
+                 . 'Internal-Id=999999,Sender=alice@example.org,Domain=example.org', @_);
     my($m, $t) = ($a{m}, $a{t});
-    my $id = 'Message-Id=<20240101.1234@example.org>,Server=mx1.example.org,'
-           . 'Internal-Id=42,Sender=alice@example.org,Domain=example.org';
+    my $extra = '';
+    $extra .= sprintf '<%s:RecipientFilter><%s:EmailAddress>%s</%s:EmailAddress></%s:RecipientFilter>',
+        $m, $t, xml_escape($a{recipient}), $t, $m if defined $a{recipient};
+    $extra .= "<$m:ReturnQueueEvents>$a{queue}</$m:ReturnQueueEvents>" if defined $a{queue};
+    $extra .= "<$m:DiagnosticsLevel>$a{diagnostics}</$m:DiagnosticsLevel>"
+        if defined $a{diagnostics};
     return sprintf '<%s:GetMessageTrackingReport xmlns:%s="%s" xmlns:%s="%s">'
-        . '<%s:Scope>Organization</%s:Scope><%s:ReportTemplate>%s</%s:ReportTemplate>'
-        . '<%s:MessageTrackingReportId>%s</%s:MessageTrackingReportId>'
+        . '<%s:Scope>%s</%s:Scope><%s:ReportTemplate>%s</%s:ReportTemplate>'
+        . '<%s:MessageTrackingReportId>%s</%s:MessageTrackingReportId>%s'
         . '</%s:GetMessageTrackingReport>',
-        $m, $m, NS_M, $t, NS_T, ($m) x 2, $m, $a{template}, $m, $m, xml_escape($id), $m, $m;
+        $m, $m, NS_M, $t, NS_T, $m, $a{scope}, $m, $m, $a{template}, $m, $m,
+        xml_escape($a{id}), $m, $extra, $m;
 }
 
 # (line, column) of the first $needle in $text, both 1-based, the column in
