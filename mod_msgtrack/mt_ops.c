@@ -52,22 +52,27 @@ typedef struct {
     mt_txn_t *txn;
 } reading_t;
 
+/* A store that cannot begin a transaction is retired and the index opened
+ * again, once: after msgtrack-index ran recovery the old environment is
+ * dead (DB_RUNRECOVERY) and the new one is there to join. */
 static mt_error_t *reading_begin(apr_pool_t *p, const mt_ops_ctx_t *ctx, mt_op_e op,
                                  reading_t *rd)
 {
-    const char *err;
+    const char *err = NULL;
+    int attempt;
 
     memset(rd, 0, sizeof(*rd));
     if (!ctx->index)
         return unavailable(p, op, "MsgTrackDatabase is not set for this server");
-    if ((err = mt_index_acquire(ctx->index, p, &rd->ref)))
-        return unavailable(p, op, err);
-    if ((err = mt_store_begin(mt_index_store(rd->ref), p, &rd->txn))) {
+    for (attempt = 0; attempt < 2; attempt++) {
+        if ((err = mt_index_acquire(ctx->index, p, &rd->ref)))
+            return unavailable(p, op, err);
+        if (!(err = mt_store_begin(mt_index_store(rd->ref), p, &rd->txn)))
+            return NULL;
         mt_index_release(rd->ref, 1);
         rd->ref = NULL;
-        return unavailable(p, op, err);
     }
-    return NULL;
+    return unavailable(p, op, err);
 }
 
 /* End the read; a transient error from the query means the store failed:

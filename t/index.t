@@ -2,8 +2,9 @@
 # host's MsgTrackDatabase does not exist when the server starts: requests
 # get ErrorMessageTrackingTransientError with a generic MessageText while the
 # error_log says why; once msgtrack-index builds the index there, requests
-# are answered without a restart; removed, they fail again; rebuilt, they
-# are answered again. The main server's index is not affected.
+# are answered without a restart; after msgtrack-index recovers the index
+# (a writer was killed), they are still answered; removed, they fail again;
+# rebuilt, they are answered again. The main server's index is not affected.
 use strict;
 use warnings FATAL => 'all';
 
@@ -11,6 +12,7 @@ use FindBin ();
 use lib "$FindBin::Bin/lib";
 use Apache::Test qw(-withtestmore);
 use File::Path qw(remove_tree);
+use File::Spec ();
 use Time::HiRes qw(sleep);
 use MsgTrack::Test;
 
@@ -33,7 +35,7 @@ sub build {
     return $? == 0 ? '' : "@cmd: $out";
 }
 
-plan tests => 36, need(need_lwp(), need_module(SERVER_MODULES),
+plan tests => 44, need(need_lwp(), need_module(SERVER_MODULES),
                        { 'the late index path and msgtrack-index' => sub { $LATE && -x $INDEXER && -d $DATA } });
 
 # Left over from an earlier run of this file against the same server.
@@ -67,6 +69,31 @@ remove_tree($LATE);
     is_deeply(\@codes, [('NoError') x 6], 'every child answers from the new index, without a restart');
     my @res = search_results(late('index appeared: results'));
     ok(grep({ $_->{subject} eq 'Q3 results, final figures' } @res), 'index appeared: its messages');
+}
+
+# ------------------------------------------------------------------ recovered
+{
+    # A writer killed while it has the index open: the next one runs
+    # recovery, which recreates the environment under the children.
+    my $log = "$LATE.follow.log";
+    open my $fh, '>', $log or die "$log: $!";
+    print $fh "Nov 20 09:30:00 mx1 postfix/qmgr[1]: 1A2B3C4D5E: from=<x\@example.org>, size=1, nrcpt=1 (queue active)\n";
+    close $fh;
+    my $pid = fork // die "fork: $!";
+    if (!$pid) {
+        open STDOUT, '>', File::Spec->devnull;
+        open STDERR, '>', File::Spec->devnull;
+        exec $INDEXER, '--db', $LATE, 'follow', '--year', '2026', $log;
+        exit 127;
+    }
+    sleep 1;
+    kill 'KILL', $pid;
+    waitpid $pid, 0;
+    my $from = error_log_size();
+    is(build(), '', 'msgtrack-index runs again (and recovers the index)');
+    my @codes = map { late("index recovered: request $_")->{response_code} } 1 .. 6;
+    is_deeply(\@codes, [('NoError') x 6], 'index recovered: every request answered, no restart');
+    unlink $log;
 }
 
 # ------------------------------------------------------------------ removed, rebuilt
