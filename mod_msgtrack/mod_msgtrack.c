@@ -22,6 +22,8 @@
 
 #define HANDLER_NAME "msgtrack"
 #define ENDPOINT_NAME "Exchange.asmx"
+/* How often a child runs failchk and checks the index directory. */
+#define INDEX_CHECK_INTERVAL apr_time_from_sec(1)
 
 /* ------------------------------------------------------------------ logging */
 
@@ -38,8 +40,37 @@ static int log_enabled(void *baton, mt_log_level_e level)
 
 /* ------------------------------------------------------------------ start-up */
 
+/* MsgTrackDatabase of every server, each directory once: a misconfiguration
+ * (not a directory, an index of another format) stops start-up; an index
+ * that is not there yet is a warning. */
+static int check_databases(apr_pool_t *ptemp, server_rec *s)
+{
+    apr_hash_t *seen = apr_hash_make(ptemp);
+    server_rec *vs;
+
+    for (vs = s; vs; vs = vs->next) {
+        msgtrack_server_t *conf = ap_get_module_config(vs->module_config, &msgtrack_module);
+        const char *dir = conf->core->database_dir, *msg;
+        mt_index_state_e state;
+
+        if (!dir || apr_hash_get(seen, dir, APR_HASH_KEY_STRING))
+            continue;
+        apr_hash_set(seen, dir, APR_HASH_KEY_STRING, dir);
+        state = mt_index_check(ptemp, dir, &msg);
+        if (state == MT_INDEX_UNUSABLE) {
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, vs,
+                         "mod_msgtrack: MsgTrackDatabase %s", msg);
+            return HTTP_INTERNAL_SERVER_ERROR;
+        }
+        if (state == MT_INDEX_NOT_READY)
+            ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_WARNING, 0, vs,
+                         "mod_msgtrack: MsgTrackDatabase %s", msg);
+    }
+    return OK;
+}
+
 /* Runs for `apachectl configtest` too (post_config does not), so a broken
- * schema directory fails the test, naming the file. */
+ * schema directory or index fails the test, naming the path. */
 static int msgtrack_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
                                  server_rec *s)
 {
@@ -66,7 +97,7 @@ static int msgtrack_check_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t
         }
         conf->schemas = set;
     }
-    return OK;
+    return check_databases(ptemp, s);
 }
 
 static int msgtrack_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t *ptemp,
@@ -76,6 +107,41 @@ static int msgtrack_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t 
     ap_add_version_component(pconf, "mod_msgtrack/" MT_VERSION_STRING);
     mt_log_set(log_to_httpd, log_enabled, s);
     return OK;
+}
+
+/* Each child reads the index on its own: one handle per MsgTrackDatabase
+ * directory, joined now so the first request does not pay for it. When the
+ * index is not there yet, requests try again (mt_index.h). */
+static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
+{
+    apr_hash_t *by_dir = apr_hash_make(pchild);
+    server_rec *vs;
+
+    for (vs = s; vs; vs = vs->next) {
+        msgtrack_server_t *conf = ap_get_module_config(vs->module_config, &msgtrack_module);
+        const char *dir = conf->core->database_dir, *err;
+        mt_index_t *ix;
+
+        if (!dir)
+            continue;
+        if (!(ix = apr_hash_get(by_dir, dir, APR_HASH_KEY_STRING))) {
+            mt_index_ref_t *ref;
+            apr_pool_t *tp;
+            if ((err = mt_index_create(pchild, dir, INDEX_CHECK_INTERVAL, &ix))) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, vs, "mod_msgtrack: %s", err);
+                continue;
+            }
+            apr_hash_set(by_dir, dir, APR_HASH_KEY_STRING, ix);
+            apr_pool_create(&tp, pchild);
+            if ((err = mt_index_acquire(ix, tp, &ref)))
+                ap_log_error(APLOG_MARK, APLOG_INFO, 0, vs, "mod_msgtrack: %s; requests get "
+                             "ErrorMessageTrackingTransientError until it can be read", err);
+            else
+                mt_index_release(ref, 0);
+            apr_pool_destroy(tp);
+        }
+        conf->index = ix;
+    }
 }
 
 /* ------------------------------------------------------------------ output */
@@ -264,6 +330,8 @@ static int handle_soap(request_rec *r, const msgtrack_server_t *srv, const mt_di
     ctx.server = srv->core;
     ctx.mailbox = caller_mailbox(r, dir);
     ctx.privileged = caller_privileged(r, dir);
+    ctx.index = srv->index;
+    ctx.now = r->request_time;
     ap_log_rerror(APLOG_MARK, APLOG_TRACE2, 0, r,
                   "config: mailbox=%s privileged=%d max_results=%d search_days=%d "
                   "read_tracking=%s max_body=%" APR_INT64_T_FMT,
@@ -371,6 +439,7 @@ static void msgtrack_register_hooks(apr_pool_t *p)
     (void)p;
     ap_hook_check_config(msgtrack_check_config, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_post_config(msgtrack_post_config, NULL, NULL, APR_HOOK_MIDDLE);
+    ap_hook_child_init(msgtrack_child_init, NULL, NULL, APR_HOOK_MIDDLE);
     ap_hook_handler(msgtrack_handler, NULL, NULL, APR_HOOK_MIDDLE);
 }
 

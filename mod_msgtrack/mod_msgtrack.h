@@ -8,6 +8,7 @@
 #include "httpd.h"
 #include "http_config.h"
 #include "mt_config.h"
+#include "mt_index.h"
 #include "mt_schema.h"
 
 extern module AP_MODULE_DECLARE_DATA msgtrack_module;
@@ -17,6 +18,9 @@ typedef struct {
     mt_server_config_t *core;
     /** Compiled in check_config from the effective MsgTrackSchemaDir. */
     const mt_schema_set_t *schemas;
+    /** The index of MsgTrackDatabase, made in child_init (one per directory,
+     *  shared by the virtual hosts that name it); NULL when unset. */
+    mt_index_t *index;
 } msgtrack_server_t;
 
 /** The directive table, defined in mod_msgtrack_config.c. */

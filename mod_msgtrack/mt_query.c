@@ -10,9 +10,7 @@
 /* A relay is to an indexed server when a hop of the message on another host
  * starts no earlier than this before the relay event (clocks drift). */
 #define RELAY_SKEW (60 * APR_USEC_PER_SEC)
-/* A Find by recipient scans this far beyond the end bound: the recipient may
- * appear only on a later hop (expansion on the next server) of a message
- * submitted before the end bound. */
+/* See rcpt_scan_end(). */
 #define FIND_RCPT_SLACK ((apr_time_t)7 * 86400 * APR_USEC_PER_SEC)
 
 /* ------------------------------------------------------------------ strings */
@@ -90,9 +88,10 @@ static mt_error_t *transient(apr_pool_t *p, const char *why)
 
 /* ------------------------------------------------------------------ report ids */
 
+/* RFC 3461 xtext (outside '!'..'~', '+', '=') and ',', the field separator. */
 static int needs_escape(unsigned char c)
 {
-    return c == '=' || c == ',' || c == '+' || c < 0x20 || c == 0x7F;
+    return c == '=' || c == ',' || c == '+' || c <= 0x20 || c >= 0x7F;
 }
 
 static char *id_escape(apr_pool_t *p, const char *s)
@@ -370,6 +369,9 @@ static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_
 
 /* ------------------------------------------------------------------ find */
 
+/* The planner counts at most this many entries of each candidate index. */
+#define PROBE_MAX 256
+
 typedef struct {
     apr_time_t first;
     apr_uint64_t key;           /* the origin hop */
@@ -385,21 +387,44 @@ static int cand_cmp(const void *a, const void *b)
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
+static int cand_cmp_newest(const void *a, const void *b)
+{
+    return cand_cmp(b, a);
+}
+
 typedef struct {
     mt_txn_t *txn;
     apr_pool_t *scan_pool;       /* the dedupe set */
     apr_pool_t *hit_pool;        /* cleared for every hit */
     const mt_viewer_t *who;
-    const char *sender, *recipient, *subject, *message_id;
-    int sender_named;            /* the caller named the sender (not implied) */
+    const char *sender, *recipient, *recipient2, *subject, *message_id;
     apr_time_t start, end;
     int cap;
+    int (*cmp)(const void *, const void *);
     apr_hash_t *seen;
     apr_array_header_t *cands;   /* cand_t */
-    long matches;
+    long matches, scanned, hops;
     mt_error_t *err;
     apr_pool_t *err_pool;
 } find_t;
+
+mt_error_t *mt_query_find_check(apr_pool_t *p, const mt_viewer_t *who, const mt_find_t *q)
+{
+    const char *me = nz(who->mailbox);
+    if (who->privileged)
+        return NULL;
+    if (!me)
+        return mt_error_make(p, MT_FAULT_NONE, "ErrorAccessDenied",
+                             "the caller has no mailbox to search messages for");
+    if (nz(q->sender) && ieq(q->sender, me))
+        return NULL;
+    if (nz(q->sender) && (ieq(nz(q->recipient), me) || ieq(nz(q->recipient2), me)))
+        return NULL;
+    return mt_error_make(p, MT_FAULT_NONE, "ErrorAccessDenied",
+                         "%s may search for messages it sent (Sender %s) or for messages "
+                         "sent to it by a named sender (a Sender, and Recipient %s)",
+                         me, me, me);
+}
 
 static int visible_in_find(const find_t *f, const message_t *msg)
 {
@@ -408,8 +433,8 @@ static int visible_in_find(const find_t *f, const message_t *msg)
         return 1;
     if (ieq(msg->origin->sender, who->mailbox))
         return 1;
-    /* Messages sent to the caller, when the caller names their sender. */
-    return f->sender_named && msg_has_rcpt(msg, who->mailbox, 0);
+    /* Messages sent to the caller by the sender the search names. */
+    return f->sender != NULL && msg_has_rcpt(msg, who->mailbox, 0);
 }
 
 static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
@@ -422,10 +447,13 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
     const char *err = NULL, *dkey;
     mt_error_t *e;
     int rc;
+    (void)first;
 
+    f->scanned++;
     apr_pool_clear(hp);
     m = apr_pcalloc(hp, sizeof(*m));
     rc = mt_store_msg_get(f->txn, hp, key, m, &err);
+    f->hops++;
     if (rc < 0) {
         f->err = transient(f->err_pool, err);
         return 1;
@@ -442,6 +470,7 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
         f->err = mt_error_make(f->err_pool, e->kind, e->code, "%s", e->message);
         return 1;
     }
+    f->hops += msg.hops->nelts - 1;
     if (!(o = msg.origin))
         return 0;
     if (o->first < f->start || o->first > f->end)
@@ -451,6 +480,8 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
     if (f->sender && !ieq(o->sender, f->sender))
         return 0;
     if (f->recipient && !msg_has_rcpt(&msg, f->recipient, 0))
+        return 0;
+    if (f->recipient2 && !msg_has_rcpt(&msg, f->recipient2, 0))
         return 0;
     if (f->subject && !icontains(msg.sorigin->subject, f->subject))
         return 0;
@@ -462,16 +493,18 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
                                                  msg.sorigin->key };
     /* Keep memory bounded by the cap, not by the number of matches. */
     if (f->cap > 0 && f->cands->nelts >= 2 * f->cap + 8) {
-        qsort(f->cands->elts, (size_t)f->cands->nelts, sizeof(cand_t), cand_cmp);
+        qsort(f->cands->elts, (size_t)f->cands->nelts, sizeof(cand_t), f->cmp);
         f->cands->nelts = f->cap;
     }
     return 0;
 }
 
 /* The result for candidate @a c (in @a p; scratch in @a tp): 1, 0 when the
- * hop is gone, -1 on error (@a *err). */
-static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const cand_t *c,
-                      mt_found_t *r, const char **err)
+ * hop is gone, -1 on error (@a *err). A caller that found a message sent
+ * to it (not privileged, not the sender) sees only itself among the
+ * recipients. */
+static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const mt_viewer_t *who,
+                      const cand_t *c, mt_found_t *r, const char **err)
 {
     mt_msg_t *o = apr_pcalloc(p, sizeof(*o)), *x;
     int rc = mt_store_msg_get(txn, p, c->key, o, err);
@@ -479,6 +512,10 @@ static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const cand_t
     if (rc <= 0)
         return rc;
     memset(r, 0, sizeof(*r));
+    if (!who->privileged && !ieq(o->sender, who->mailbox)) {
+        r->recipients = strings(p);
+        push_str(r->recipients, apr_pstrdup(p, who->mailbox));
+    }
     r->report_id = mt_query_report_id(p, o);
     r->message_id = o->message_id;
     r->sender = o->sender;
@@ -486,7 +523,9 @@ static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const cand_t
     r->submitted = o->first;
     r->first_hop = o->host;
     r->previous_hop = nz(o->client);
-    if (c->rkey == c->key)
+    if (r->recipients)
+        ;
+    else if (c->rkey == c->key)
         r->recipients = sender_rcpts(p, tp, o);
     else {
         x = apr_pcalloc(tp, sizeof(*x));
@@ -504,35 +543,113 @@ static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const cand_t
     return 1;
 }
 
+/* One index the planner may scan. */
+typedef struct {
+    const char *plan;
+    mt_index_e ix;
+    const char *value;
+    apr_time_t end;             /* the scan's upper bound */
+} access_t;
+
+typedef struct {
+    long n, max;
+} probe_t;
+
+static int probe_count(void *baton, apr_uint64_t key, apr_time_t first)
+{
+    probe_t *pr = baton;
+    (void)key; (void)first;
+    return ++pr->n >= pr->max;
+}
+
+/* A scan by recipient goes this far beyond the end bound: the recipient may
+ * appear only on a later hop (expansion on the next server) of a message
+ * submitted before it. */
+static apr_time_t rcpt_scan_end(apr_time_t end)
+{
+    return end > APR_INT64_MAX - FIND_RCPT_SLACK ? APR_INT64_MAX : end + FIND_RCPT_SLACK;
+}
+
+/* Choose the index to scan: the Message-ID's, else the one of the address
+ * indexes with the fewest entries in the range (counted up to PROBE_MAX,
+ * and never beyond the best so far), else time. */
+static const char *plan_find(find_t *f, apr_pool_t *sp, access_t *best, long *probed)
+{
+    access_t c[3];
+    int n = 0, i;
+    long best_n = PROBE_MAX;
+
+    *probed = 0;
+    if (f->message_id) {
+        *best = (access_t){ "message-id", MT_IX_MSGID, f->message_id, f->end };
+        return NULL;
+    }
+    if (f->sender)
+        c[n++] = (access_t){ "sender", MT_IX_SENDER, lower(sp, f->sender), f->end };
+    if (f->recipient)
+        c[n++] = (access_t){ "recipient", MT_IX_RECIPIENT, lower(sp, f->recipient),
+                             rcpt_scan_end(f->end) };
+    if (f->recipient2 && !ieq(f->recipient2, f->recipient ? f->recipient : ""))
+        c[n++] = (access_t){ "recipient", MT_IX_RECIPIENT, lower(sp, f->recipient2),
+                             rcpt_scan_end(f->end) };
+    if (n == 0) {
+        *best = (access_t){ "time", MT_IX_TIME, NULL, f->end };
+        return NULL;
+    }
+    *best = c[0];
+    if (n == 1)
+        return NULL;
+    for (i = 0; i < n; i++) {
+        probe_t pr = { 0, best_n };
+        const char *err = mt_store_scan(f->txn, sp, c[i].ix, c[i].value, f->start, c[i].end,
+                                        probe_count, &pr);
+        if (err)
+            return err;
+        *probed += pr.n;
+        if (i == 0 || pr.n < best_n) {
+            best_n = pr.n;
+            *best = c[i];
+        }
+        if (best_n == 0)
+            break;
+    }
+    return NULL;
+}
+
 mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
                           const mt_find_t *q, apr_array_header_t **results, int *truncated)
 {
     find_t f;
-    mt_index_e ix;
-    const char *value = NULL, *err;
-    apr_time_t scan_end;
+    access_t plan;
+    const char *err;
     apr_pool_t *sp;
+    mt_error_t *e;
+    long probed = 0;
     int i, n;
 
     *results = apr_array_make(p, 8, sizeof(mt_found_t));
     *truncated = 0;
-    if (!who->privileged && !nz(who->mailbox))
-        return mt_error_make(p, MT_FAULT_NONE, "ErrorAccessDenied",
-                             "the caller has no mailbox to search messages for");
+    if (q->stats)
+        memset(q->stats, 0, sizeof(*q->stats));
+    if ((e = mt_query_find_check(p, who, q)))
+        return e;
 
     memset(&f, 0, sizeof(f));
     f.txn = txn;
     f.who = who;
     f.err_pool = p;
     f.sender = nz(q->sender);
-    f.sender_named = f.sender != NULL;
-    if (!f.sender && !who->privileged)
-        f.sender = who->mailbox;        /* a user finds what it sent */
     f.recipient = nz(q->recipient);
+    f.recipient2 = nz(q->recipient2);
     f.subject = nz(q->subject);
     f.start = q->start;
     f.end = q->end == 0 ? APR_INT64_MAX : q->end;
     f.cap = q->max_results > 0 ? q->max_results : 0;
+    f.cmp = q->newest_first ? cand_cmp_newest : cand_cmp;
+    if (q->stats) {
+        q->stats->start = f.start;
+        q->stats->end = f.end;
+    }
     if (f.start > f.end)
         return NULL;
 
@@ -544,32 +661,24 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
     if (nz(q->message_id))
         f.message_id = norm_msgid(sp, q->message_id);
 
-    scan_end = f.end;
-    if (f.message_id) {
-        ix = MT_IX_MSGID;
-        value = f.message_id;
+    err = plan_find(&f, sp, &plan, &probed);
+    if (!err)
+        err = mt_store_scan(txn, sp, plan.ix, plan.value, f.start, plan.end, find_hit, &f);
+    if (q->stats) {
+        q->stats->plan = plan.plan;
+        q->stats->value = plan.value ? apr_pstrdup(p, plan.value) : NULL;
+        q->stats->probed = probed;
+        q->stats->scanned = f.scanned;
+        q->stats->hops = f.hops;
+        q->stats->matched = f.matches;
     }
-    else if (f.sender) {
-        ix = MT_IX_SENDER;
-        value = lower(sp, f.sender);
-    }
-    else if (f.recipient) {
-        ix = MT_IX_RECIPIENT;
-        value = lower(sp, f.recipient);
-        scan_end = f.end > APR_INT64_MAX - FIND_RCPT_SLACK ? APR_INT64_MAX
-                                                           : f.end + FIND_RCPT_SLACK;
-    }
-    else
-        ix = MT_IX_TIME;
-
-    err = mt_store_scan(txn, sp, ix, value, f.start, scan_end, find_hit, &f);
     if (f.err || err) {
-        mt_error_t *e = f.err ? f.err : transient(p, err);
+        e = f.err ? f.err : transient(p, err);
         apr_pool_destroy(sp);
         return e;
     }
 
-    qsort(f.cands->elts, (size_t)f.cands->nelts, sizeof(cand_t), cand_cmp);
+    qsort(f.cands->elts, (size_t)f.cands->nelts, sizeof(cand_t), f.cmp);
     n = f.cands->nelts;
     if (f.cap > 0 && f.matches > f.cap) {
         *truncated = 1;
@@ -577,7 +686,7 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
     }
     for (i = 0; i < n; i++) {
         mt_found_t r;
-        int rc = found_make(txn, p, sp, &APR_ARRAY_IDX(f.cands, i, cand_t), &r, &err);
+        int rc = found_make(txn, p, sp, who, &APR_ARRAY_IDX(f.cands, i, cand_t), &r, &err);
         if (rc < 0) {
             apr_pool_destroy(sp);
             return transient(p, err);
@@ -598,6 +707,7 @@ typedef struct {
     int bcc;
     int mta_delivered;      /* an MTA hop delivered to it */
     int last;               /* Summary: index of its last visible event, -1 */
+    const char *path_id;    /* UniquePathId, set once the root address is final */
 } rr_t;
 
 /* One event with its sort key. */
@@ -920,6 +1030,7 @@ static void add_rev(build_t *b, const mt_msg_t *h, int hop_ix, const mt_event_t 
     v->ev.recipient = r->addr;
     v->ev.server = h->host;
     v->ev.internal_id = h->local_id;
+    v->ev.hop = h->key;
     v->ev.bcc = r->bcc;
     /* HiddenRecipient: no log source marks hidden recipients yet (Exchange
      * hides them by address-book properties the logs do not carry). */
@@ -1103,6 +1214,123 @@ static int rev_is(const rev_t *v, const char *a)
     return ieq(v->ev.recipient, a) || ieq(v->ev.root, a);
 }
 
+/* UniquePathId of each recipient, once build_events() has learnt every
+ * root address, and copied to the recipient's events. */
+static void set_path_ids(build_t *b)
+{
+    int i;
+    for (i = 0; i < b->rrs->nelts; i++) {
+        rr_t *r = APR_ARRAY_IDX(b->rrs, i, rr_t *);
+        r->path_id = r->orig ? apr_pstrcat(b->p, lower(b->p, r->orig), "/",
+                                           lower(b->p, r->addr), NULL)
+                             : lower(b->p, r->addr);
+    }
+    for (i = 0; i < b->revs->nelts; i++) {
+        rev_t *v = &APR_ARRAY_IDX(b->revs, i, rev_t);
+        v->ev.path_id = v->r->path_id;
+    }
+}
+
+/* Non-delivery notifications about the message (MT_IX_REF), by time. */
+typedef struct {
+    apr_time_t first;
+    const char *what;       /* "non-delivery notification <id> to <rcpt>" */
+} notice_t;
+
+typedef struct {
+    build_t *b;
+    apr_array_header_t *keys;
+} notices_t;
+
+static int notice_cmp(const void *a, const void *b)
+{
+    const notice_t *x = a, *y = b;
+    return x->first < y->first ? -1 : x->first > y->first;
+}
+
+/* A notification that reports a failure (not a delay or a success). */
+static int reports_failure(const mt_msg_t *n)
+{
+    const char *k = n->notify_kind ? n->notify_kind : "";
+    return !(strncasecmp(k, "delay", 5) == 0 || strncasecmp(k, "success", 7) == 0
+             || strncasecmp(k, "delivery success", 16) == 0);
+}
+
+static mt_error_t *read_notices(build_t *b, long *hops, apr_array_header_t **out)
+{
+    const message_t *msg = b->msg;
+    apr_array_header_t *keys = apr_array_make(b->p, 4, sizeof(apr_uint64_t));
+    const char *err;
+    int i, j;
+
+    *out = apr_array_make(b->p, 2, sizeof(notice_t));
+    if (!msg->origin->message_id)
+        return NULL;
+    err = mt_store_scan(b->txn, b->p, MT_IX_REF, msg->origin->message_id, APR_INT64_MIN,
+                        APR_INT64_MAX, collect_key, keys);
+    if (err)
+        return transient(b->p, err);
+    for (i = 0; i < keys->nelts; i++) {
+        mt_msg_t *n = apr_pcalloc(b->p, sizeof(*n));
+        int rc = mt_store_msg_get(b->txn, b->p, APR_ARRAY_IDX(keys, i, apr_uint64_t), n, &err);
+        const char *to = "";
+        (*hops)++;
+        if (rc < 0)
+            return transient(b->p, err);
+        /* Gone, a mailbox's copy, or (defensively) about another message. */
+        if (rc == 0 || n->kind == MT_HOP_MAILBOX || !reports_failure(n)
+            || !n->ref_message_id || strcmp(n->ref_message_id, msg->origin->message_id))
+            continue;
+        for (j = 0; n->rcpts && j < n->rcpts->nelts; j++) {
+            const char *a = APR_ARRAY_IDX(n->rcpts, j, mt_rcpt_t).addr;
+            if (a && *a) {
+                to = apr_pstrcat(b->p, " to ", a, NULL);
+                break;
+            }
+        }
+        APR_ARRAY_PUSH(*out, notice_t) = (notice_t){
+            n->first, apr_pstrcat(b->p, n->notify_kind ? n->notify_kind : "delivery status",
+                                  " notification ", n->message_id ? n->message_id : "", to,
+                                  NULL) };
+    }
+    qsort((*out)->elts, (size_t)(*out)->nelts, sizeof(notice_t), notice_cmp);
+    return NULL;
+}
+
+/* Each failure event names the first failure notification sent after it. */
+static void add_notices(build_t *b, const apr_array_header_t *notices)
+{
+    int i, j;
+    for (i = 0; notices->nelts && i < b->revs->nelts; i++) {
+        rev_t *v = &APR_ARRAY_IDX(b->revs, i, rev_t);
+        if (strcmp(v->ev.delivery_status, "Unsuccessful") != 0)
+            continue;
+        for (j = 0; j < notices->nelts; j++) {
+            const notice_t *n = &APR_ARRAY_IDX(notices, j, notice_t);
+            if (n->first < v->ev.date - RELAY_SKEW)
+                continue;
+            push_str(v->ev.data, n->what);
+            break;
+        }
+    }
+}
+
+mt_error_t *mt_query_report_check(apr_pool_t *p, const mt_viewer_t *who, const mt_get_t *q)
+{
+    mt_report_id_t id;
+    if (!who->privileged && !nz(who->mailbox))
+        return mt_error_make(p, MT_FAULT_NONE, "ErrorAccessDenied",
+                             "the caller has no mailbox to track messages for");
+    if (!q->report_id || mt_query_parse_report_id(p, q->report_id, &id) != 0)
+        return mt_error_make(p, MT_FAULT_NONE, "ErrorInvalidArgument",
+                             "the report id '%s' does not parse",
+                             q->report_id ? q->report_id : "");
+    if (q->recipient_path && !nz(q->recipient))
+        return mt_error_make(p, MT_FAULT_NONE, "ErrorInvalidArgument",
+                             "a RecipientPath report needs a RecipientFilter");
+    return NULL;
+}
+
 mt_error_t *mt_query_report(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
                             const mt_get_t *q, mt_report_t **report)
 {
@@ -1114,22 +1342,21 @@ mt_error_t *mt_query_report(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who
     mt_error_t *e;
     const char *err = NULL;
     const mt_msg_t *o;
+    long hops;
     int rc, i, is_sender, own_only, qev;
 
     *report = NULL;
-    if (!q->report_id || mt_query_parse_report_id(p, q->report_id, &id) != 0)
-        return mt_error_make(p, MT_FAULT_NONE, "ErrorInvalidArgument",
-                             "the report id '%s' does not parse",
-                             q->report_id ? q->report_id : "");
-    if (q->recipient_path && !nz(q->recipient))
-        return mt_error_make(p, MT_FAULT_NONE, "ErrorInvalidArgument",
-                             "a RecipientPath report needs a RecipientFilter");
-    if (!who->privileged && !nz(who->mailbox))
-        return mt_error_make(p, MT_FAULT_NONE, "ErrorAccessDenied",
-                             "the caller has no mailbox to track messages for");
+    if (q->stats) {
+        memset(q->stats, 0, sizeof(*q->stats));
+        q->stats->plan = "report-id";
+    }
+    if ((e = mt_query_report_check(p, who, q)))
+        return e;
+    mt_query_parse_report_id(p, q->report_id, &id);
 
     hop = apr_pcalloc(p, sizeof(*hop));
     rc = mt_store_msg_get(txn, p, id.key, hop, &err);
+    hops = 1;
     if (rc < 0)
         return transient(p, err);
     /* Never trust the id: it must describe the hop it names. */
@@ -1141,6 +1368,7 @@ mt_error_t *mt_query_report(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who
                              "no message matches the report id");
     if ((e = gather(txn, p, hop, &msg)))
         return e;
+    hops += msg.hops->nelts - 1;
     o = msg.origin;     /* not NULL: hop itself is not a mailbox hop */
 
     /* Who may see what. */
@@ -1162,7 +1390,16 @@ mt_error_t *mt_query_report(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who
     b.rx_origin = rix_make(p, msg.rorigin);
     if ((e = build_events(&b)))
         return e;
+    set_path_ids(&b);
     qsort(b.revs->elts, (size_t)b.revs->nelts, sizeof(rev_t), rev_cmp);
+    if (!own_only) {
+        apr_array_header_t *notices;
+        if ((e = read_notices(&b, &hops, &notices)))
+            return e;
+        add_notices(&b, notices);
+    }
+    if (q->stats)
+        q->stats->hops = hops;
 
     /* Visibility of each event. */
     {
@@ -1170,6 +1407,8 @@ mt_error_t *mt_query_report(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who
         for (i = 0; i < b.revs->nelts; i++) {
             const rev_t *v = &APR_ARRAY_IDX(b.revs, i, rev_t);
             if (v->ev.queue_event && !qev)
+                continue;
+            if (v->ev.hidden && !who->privileged)
                 continue;
             if ((v->fact == MT_FACT_READ || v->fact == MT_FACT_NOTREAD) && !who->read_tracking)
                 continue;
@@ -1186,6 +1425,7 @@ mt_error_t *mt_query_report(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who
         *report = empty_report(p);
         return NULL;
     }
+
 
     r = apr_pcalloc(p, sizeof(*r));
     r->message_id = o->message_id;
@@ -1218,6 +1458,8 @@ mt_error_t *mt_query_report(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who
                     = APR_ARRAY_IDX(b.revs, rr->last, rev_t).ev;
         }
     }
+    if (q->stats)
+        q->stats->matched = r->events->nelts;
     *report = r;
     return NULL;
 }

@@ -16,7 +16,7 @@ TEST_USER=${MSGTRACK_TEST_USER:-msgtrack-test}
 
 PACKAGES=(build-essential autoconf automake libtool pkg-config
           apache2 apache2-dev libapr1-dev libaprutil1-dev
-          libxml2-dev libxml2-utils libdb-dev
+          libxml2-dev libxml2-utils libdb-dev db5.3-util
           libapache2-mod-perl2 libwww-perl liblwp-protocol-https-perl libio-socket-ssl-perl
           libxml-libxml-perl python3-zeep curl openssl)
 

@@ -1,7 +1,9 @@
 # t/configtest.t: `httpd -t` with small configurations of our own: a usable
 # schema directory passes; an unusable one (missing, missing a file, a broken
 # XSD, a WSDL without soap:address) and bad directive values fail, naming the
-# file or the directive.
+# file or the directive. MsgTrackDatabase: an index passes quietly; a
+# directory that does not exist yet or holds no index yet passes with a
+# warning naming it; a file, or an index of another format version, fails.
 use strict;
 use warnings FATAL => 'all';
 
@@ -74,6 +76,29 @@ CONF
 }
 
 my $good = schema_copy();
+
+# MsgTrackDatabase fixtures: a file, an empty directory, an index of another
+# format version (msgtrack-index builds one, db_load rewrites its format
+# record).
+my $a_file = "$tmp/db-file";
+{ open my $fh, '>', $a_file or die "$a_file: $!"; }
+my $empty = "$tmp/db-empty";
+mkdir $empty or die "$empty: $!";
+my($db_load) = grep { -x } map { ("$_/db5.3_load", "$_/db_load") } qw(/usr/bin /usr/local/bin);
+my $other = "$tmp/db-other";
+my $other_ok = 0;
+if ($db_load) {
+    my $idx = vars('msgtrack_index');
+    my $log = vars('msgtrack_data_dir') . '/dovecot/dovecot.log';
+    system($idx, '--db', $other, 'ingest', '--host', 'imap', '--year', '2026', $log) == 0
+        or die "msgtrack-index could not build $other\n";
+    open my $load, '|-', $db_load, '-h', $other, 'meta' or die "$db_load: $!";
+    print $load "VERSION=3\nformat=bytevalue\ntype=btree\nHEADER=END\n"
+              . " 666f726d6174\n 0000000000000063\nDATA=END\n";    # "format" => 99
+    $other_ok = close $load;
+}
+my $index = vars('msgtrack_database');
+
 my @cases = (
     { name => 'the bundled schemas', conf => qq{MsgTrackSchemaDir "$good"}, ok => 1 },
     { name => 'a missing directory', conf => qq{MsgTrackSchemaDir "$tmp/no-such-dir"},
@@ -122,23 +147,53 @@ my @cases = (
     { name => 'MsgTrackMailbox that does not parse',
       conf => qq(MsgTrackSchemaDir "$good"\nMsgTrackMailbox "%{REMOTE_USER"),
       names => qr/^MsgTrackMailbox\b/m },
+    { name => 'MsgTrackDatabase: the suite\'s index', ok => 1,
+      conf => qq{MsgTrackSchemaDir "$good"\nMsgTrackDatabase "$index"}, quiet => qr/MsgTrackDatabase/ },
+    { name => 'MsgTrackDatabase: a directory that does not exist yet', ok => 1,
+      conf => qq{MsgTrackSchemaDir "$good"\nMsgTrackDatabase "$tmp/db-later"},
+      warns => qr{mod_msgtrack: MsgTrackDatabase \Q$tmp\E/db-later does not exist \(yet\)} },
+    { name => 'MsgTrackDatabase: a directory with no index yet', ok => 1,
+      conf => qq{MsgTrackSchemaDir "$good"\nMsgTrackDatabase "$empty"},
+      warns => qr{mod_msgtrack: MsgTrackDatabase index \Q$empty\E holds no Berkeley DB environment} },
+    { name => 'MsgTrackDatabase: a file',
+      conf => qq{MsgTrackSchemaDir "$good"\nMsgTrackDatabase "$a_file"},
+      names => qr{mod_msgtrack: MsgTrackDatabase \Q$a_file\E is not a directory} },
+    { name => 'MsgTrackDatabase: a file, in a virtual host',
+      conf => qq{MsgTrackSchemaDir "$good"\nMsgTrackDatabase "$index"\n<VirtualHost 127.0.0.1:1>\n}
+            . qq{  ServerName other.example.org\n  MsgTrackDatabase "$a_file"\n</VirtualHost>},
+      names => qr{mod_msgtrack: MsgTrackDatabase \Q$a_file\E is not a directory} },
+    { name => 'MsgTrackDatabase: an index of another format',
+      needs => 'db_load (Debian: db5.3-util)', have => $other_ok,
+      conf => qq{MsgTrackSchemaDir "$good"\nMsgTrackDatabase "$other"},
+      names => qr{mod_msgtrack: MsgTrackDatabase index \Q$other\E is in format 99; this build reads format \d+} },
+    { name => 'MsgTrackDatabase inside <Location>',
+      conf => qq{MsgTrackSchemaDir "$good"\n<Location /x>\n  MsgTrackDatabase "$index"\n</Location>},
+      names => qr/^MsgTrackDatabase\b/m },
     { name => 'MsgTrackSchemaDir inside <Location>',
       conf => qq{MsgTrackSchemaDir "$good"\n<Location /x>\n  MsgTrackSchemaDir "$good"\n</Location>},
       names => qr/^MsgTrackSchemaDir\b/m },
 );
 
-plan tests => 2 * @cases, need({ 'the httpd binary and the built module' => sub {
-    $httpd && -x $httpd && $module && -f $module && $mpm && -f $mpm && $mpm_sym } });
+plan tests => 2 * @cases + grep({ $_->{warns} || $_->{quiet} } @cases),
+    need({ 'the httpd binary and the built module' => sub {
+        $httpd && -x $httpd && $module && -f $module && $mpm && -f $mpm && $mpm_sym } });
 
 for my $c (@cases) {
+  SKIP: {
+    # A case that needs a tool the machine lacks is skipped, saying which.
+    skip "configtest with $c->{name}: needs $c->{needs}", 2 + ($c->{warns} || $c->{quiet} ? 1 : 0)
+        if $c->{needs} && !$c->{have};
     my($rc, $out) = configtest($c->{conf});
     if ($c->{ok}) {
         is($rc, 0, "configtest with $c->{name}: exit 0") or diag($out);
         like($out, qr/Syntax OK/, "configtest with $c->{name}: Syntax OK");
+        like($out, $c->{warns}, "configtest with $c->{name}: a warning names it") if $c->{warns};
+        unlike($out, $c->{quiet}, "configtest with $c->{name}: nothing said about it") if $c->{quiet};
     }
     else {
         isnt($rc, 0, "configtest with $c->{name}: fails") or diag($out);
         like($out, $c->{names}, "configtest with $c->{name}: the message names the culprit")
             or diag($out);
     }
+  }
 }

@@ -1,7 +1,9 @@
 # t/soap.t: valid FindMessageTrackingReport and GetMessageTrackingReport requests,
-# in the shapes clients send them, over HTTP and HTTPS. Until the index exists
-# every valid request is answered HTTP 200 with ResponseClass="Error" and
-# ErrorMessageTrackingTransientError ("index not available").
+# in the shapes clients send them, over HTTP and HTTPS, all answered by the
+# operation: find_op() searches the index for alice's "quarterly report" (there
+# is none: Success, NoError, no results, whatever the date), get_op() names a
+# report id of no message (ErrorMessageTrackingPermanentError). t/find.t and
+# t/get.t test what the answers hold.
 use strict;
 use warnings FATAL => 'all';
 
@@ -20,7 +22,8 @@ my @cases = (
     { name => 'Get, prefix s, quoted SOAPAction', op => 'Get',
       body => soap_envelope(body => get_op()), soapaction => qq{"$M/GetMessageTrackingReport"} },
     { name => 'Get, RecipientPath template', op => 'Get',
-      body => soap_envelope(body => get_op(template => 'RecipientPath')) },
+      body => soap_envelope(body => get_op(template => 'RecipientPath',
+                                           recipient => 'bob\@example.org')) },
     { name => 'Find, default namespaces throughout', op => 'Find', body => <<"XML" },
 <?xml version="1.0" encoding="utf-8"?>
 <Envelope xmlns="$SOAP11">
@@ -30,12 +33,13 @@ my @cases = (
       <Scope>Organization</Scope>
       <Domain>example.org</Domain>
       <Sender><EmailAddress xmlns="$T">alice\@example.org</EmailAddress></Sender>
+      <Subject>quarterly report</Subject>
     </FindMessageTrackingReport>
   </Body>
 </Envelope>
 XML
     { name => 'Get, default namespaces throughout', op => 'Get', body => <<"XML" },
-<Envelope xmlns="$SOAP11"><Body><GetMessageTrackingReport xmlns="$M"><Scope>Site</Scope><ReportTemplate>Summary</ReportTemplate><MessageTrackingReportId>Message-Id=&lt;a\@example.org&gt;</MessageTrackingReportId></GetMessageTrackingReport></Body></Envelope>
+<Envelope xmlns="$SOAP11"><Body><GetMessageTrackingReport xmlns="$M"><Scope>Site</Scope><ReportTemplate>Summary</ReportTemplate><MessageTrackingReportId>Message-Id=&lt;a\@example.org&gt;,Server=mx1,Internal-Id=999999,Sender=alice\@example.org,Domain=example.org</MessageTrackingReportId></GetMessageTrackingReport></Body></Envelope>
 XML
     { name => 'Find, prefixes SOAP-ENV, ns1, ns2', op => 'Find',
       body => soap_envelope(prefix => 'SOAP-ENV', body => find_op(m => 'ns1', t => 'ns2')) },
@@ -85,6 +89,9 @@ for_each_scheme(scalar @cases, sub {
         for my $c (@cases) {
             subtest "$scheme: $c->{name}" => sub {
                 Test::More::plan(tests => 6);
+                my %want = $c->{op} eq 'Find'
+                    ? (class => 'Success', code => 'NoError', results => 0)
+                    : (class => 'Error', code => 'ErrorMessageTrackingPermanentError');
                 my $res = soap_post(
                     scheme => $scheme, body => $c->{body}, user => $c->{user} // 'alice',
                     ($c->{path} ? (path => $c->{path}) : ()),
@@ -93,9 +100,15 @@ for_each_scheme(scalar @cases, sub {
                 my $r = check_soap($res, $c->{name});
                 is($res->header('Content-Type'), 'text/xml; charset=utf-8', 'Content-Type');
                 is($r->{op}, "$c->{op}MessageTrackingReportResponse", 'the operation response');
-                is($r->{response_class}, 'Error', 'ResponseClass');
-                is($r->{response_code}, 'ErrorMessageTrackingTransientError', 'ResponseCode');
-                like($r->{message_text} // '', qr/index not available/, 'MessageText');
+                is($r->{response_class}, $want{class}, 'ResponseClass');
+                is($r->{response_code}, $want{code}, 'ResponseCode');
+                if ($c->{op} eq 'Find') {
+                    my @res = $r->{doc} ? $r->{doc}->getElementsByTagNameNS(NS_T, 'MessageTrackingSearchResult') : ();
+                    is(scalar @res, 0, 'no results');
+                }
+                else {
+                    is($r->{message_text}, 'no message matches the report id', 'MessageText');
+                }
             };
         }
 });

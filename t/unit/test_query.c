@@ -554,6 +554,28 @@ static void test_report_ids(apr_pool_t *p)
     s = mt_query_report_id(p, &m);
     like(s, ",Sender=,Domain=", "null sender: empty Sender and Domain");
 
+    /* quotes, spaces, non-ASCII, even invalid UTF-8: printable ASCII out,
+     * the same bytes back */
+    m.message_id = "<\"j. doe\"+x=1,2@caf\xc3\xa9.example>";
+    m.sender = "Z\xc3\xbc\xff@b\xc3\xbc" "cher.example";
+    m.host = "mx 1";
+    m.key = 7;
+    s = mt_query_report_id(p, &m);
+    is_str(s, "Message-Id=<\"j.+20doe\"+2Bx+3D1+2C2@caf+C3+A9.example>,Server=mx+201,"
+              "Internal-Id=7,Sender=Z+C3+BC+FF@b+C3+BCcher.example,Domain=b+C3+BCcher.example",
+           "report id: quotes kept, space and non-ASCII bytes escaped");
+    for (i = 0; s[i]; i++)
+        if ((unsigned char)s[i] < 0x21 || (unsigned char)s[i] > 0x7E)
+            break;
+    ok(s[i] == '\0', "report id: printable ASCII only");
+    ok(mt_query_parse_report_id(p, s, &id) == 0
+       && strcmp(id.message_id, m.message_id) == 0 && strcmp(id.sender, m.sender) == 0
+       && strcmp(id.server, "mx 1") == 0 && id.key == 7,
+       "report id: quotes, spaces, non-ASCII and invalid UTF-8 round-trip");
+    ok(mt_query_parse_report_id(p, "Message-Id=<caf\xc3\xa9@x>,Internal-Id=3", &id) == 0
+       && strcmp(id.message_id, "<caf\xc3\xa9@x>") == 0,
+       "report id: unescaped UTF-8 from a lenient client accepted as is");
+
     ok(mt_query_parse_report_id(p, "Internal-Id=7,Foo=bar,X-Other=+2C", &id) == 0 && id.key == 7
        && !id.server && !id.sender && !id.message_id, "unknown keys ignored, absent fields NULL");
     ok(mt_query_parse_report_id(p, "internal-id=7,server=MX1", &id) == 0 && id.key == 7
@@ -639,25 +661,50 @@ static void test_find(apr_pool_t *p, mt_txn_t *t)
           "O A C D E H2", 0 },
         { "max results one short", &PRIV, "alice@example.org", NULL, NULL, NULL, 0, 0, 5,
           "O A C D E", 1 },
-        { "user: own messages", &ALICE, NULL, NULL, NULL, NULL, 0, 0, 0, "O A C D E H2", 0 },
-        { "user: own messages to bob", &ALICE, NULL, "bob@example.org", NULL, NULL, 0, 0, 0,
-          "O A H2", 0 },
-        { "user: own message by id", &ALICE, NULL, NULL, NULL, MID_A, 0, 0, 0, "A", 0 },
-        { "user: another's message by id", &ALICE, NULL, NULL, NULL, MID_B, 0, 0, 0, "", 0 },
-        { "user: sent nothing", &BOB, NULL, NULL, NULL, NULL, 0, 0, 0, "", 0 },
-        { "recipient names the sender", &BOB, "paula@example.net", NULL, NULL, NULL, 0, 0, 0,
-          "B", 0 },
-        { "recipient names a sender: only what it received", &BOB, "alice@example.org", NULL,
-          NULL, NULL, 0, 0, 0, "O A H2", 0 },
-        { "Bcc recipient names the sender", &DAVE, "alice@example.org", NULL, NULL, NULL, 0, 0, 0,
+        { "user: own messages", &ALICE, "alice@example.org", NULL, NULL, NULL, 0, 0, 0,
+          "O A C D E H2", 0 },
+        { "user: own messages, itself in another case", &ALICE, "ALICE@example.ORG", NULL, NULL,
+          NULL, 0, 0, 0, "O A C D E H2", 0 },
+        { "user: own messages to bob", &ALICE, "alice@example.org", "bob@example.org", NULL,
+          NULL, 0, 0, 0, "O A H2", 0 },
+        { "user: own message by id", &ALICE, "alice@example.org", NULL, NULL, MID_A, 0, 0, 0,
           "A", 0 },
-        { "stranger names the sender", &MALLORY, "alice@example.org", NULL, NULL, NULL, 0, 0, 0,
-          "", 0 },
-        { "stranger by message id", &MALLORY, NULL, NULL, NULL, MID_A, 0, 0, 0, "", 0 },
-        { "user mailbox in any case", &ALICE_RT, NULL, NULL, "contract", NULL, 0, 0, 0, "C", 0 },
+        { "user: another's message by id", &ALICE, "alice@example.org", NULL, NULL, MID_B, 0, 0,
+          0, "", 0 },
+        { "user: sent nothing", &BOB, "bob@example.org", NULL, NULL, NULL, 0, 0, 0, "", 0 },
+        { "recipient names the sender and itself", &BOB, "paula@example.net", "bob@example.org",
+          NULL, NULL, 0, 0, 0, "B", 0 },
+        { "recipient names a sender: only what it received", &BOB, "alice@example.org",
+          "Bob@Example.org", NULL, NULL, 0, 0, 0, "O A H2", 0 },
+        { "Bcc recipient names the sender", &DAVE, "alice@example.org", "dave@example.org", NULL,
+          NULL, 0, 0, 0, "A", 0 },
+        { "recipient through an alias", &BOB, "oscar@example.com", "bob@example.org", NULL, NULL,
+          0, 0, 0, "J", 0 },
+        { "stranger names the sender and itself", &MALLORY, "alice@example.org",
+          "mallory@example.org", NULL, NULL, 0, 0, 0, "", 0 },
+        { "stranger names the sender, itself and a message id", &MALLORY, "alice@example.org",
+          "mallory@example.org", NULL, MID_A, 0, 0, 0, "", 0 },
+        { "user mailbox in any case", &ALICE_RT, "alice@example.org", NULL, "contract", NULL,
+          0, 0, 0, "C", 0 },
+        { "Exchange sender", &CORP, "alice@corp.example.org", NULL, NULL, NULL, 0, 0, 0, "X Y",
+          0 },
+        /* nothing is implied: other shapes are refused */
+        { "user: no sender named", &ALICE, NULL, NULL, NULL, NULL, 0, 0, 0,
+          "ErrorAccessDenied", 0 },
+        { "user: empty sender is no sender", &ALICE, "", "bob@example.org", NULL, NULL, 0, 0, 0,
+          "ErrorAccessDenied", 0 },
+        { "user: itself as recipient, no sender", &BOB, NULL, "bob@example.org", NULL, NULL,
+          0, 0, 0, "ErrorAccessDenied", 0 },
+        { "user: another sender, no recipient", &BOB, "alice@example.org", NULL, NULL, NULL,
+          0, 0, 0, "ErrorAccessDenied", 0 },
+        { "user: another sender to another recipient", &BOB, "alice@example.org",
+          "carol@example.org", NULL, NULL, 0, 0, 0, "ErrorAccessDenied", 0 },
+        { "user: a message id alone", &MALLORY, NULL, NULL, NULL, MID_A, 0, 0, 0,
+          "ErrorAccessDenied", 0 },
+        { "user: a subject alone", &ALICE, NULL, NULL, "q3", NULL, 0, 0, 0,
+          "ErrorAccessDenied", 0 },
         { "no mailbox", &NOBODY, "alice@example.org", NULL, NULL, NULL, 0, 0, 0,
           "ErrorAccessDenied", 0 },
-        { "Exchange sender", &CORP, NULL, NULL, NULL, NULL, 0, 0, 0, "X Y", 0 },
         { "no Message-ID", &PRIV, "noid@example.org", NULL, NULL, NULL, 0, 0, 0, "I", 0 },
     };
     size_t i;
@@ -685,6 +732,107 @@ static void test_find(apr_pool_t *p, mt_txn_t *t)
         is_str(found_str(p, res), c->want, "find %s", c->name);
         is_int(trunc, c->truncated, "find %s: truncated flag", c->name);
     }
+}
+
+/* FederatedDeliveryMailbox (a second recipient), newest first, and the
+ * planner's choice. */
+typedef struct {
+    const char *name;
+    const mt_viewer_t *who;
+    const char *sender, *recipient, *recipient2, *message_id;
+    int newest_first, max;
+    const char *want;
+    int truncated;
+    const char *plan;
+} find2_case_t;
+
+static void test_find_more(apr_pool_t *p, mt_txn_t *t)
+{
+    const find2_case_t cases[] = {
+        { "recipient named as FederatedDeliveryMailbox", &BOB, "paula@example.net", NULL,
+          "bob@example.org", NULL, 0, 0, "B", 0, "sender" },
+        { "itself as FederatedDeliveryMailbox, another Recipient", &BOB, "alice@example.org",
+          "carol@example.org", "bob@example.org", NULL, 0, 0, "A", 0, "recipient" },
+        { "two recipients: both must match", &PRIV, NULL, "bob@example.org", "dave@example.org",
+          NULL, 0, 0, "A", 0, "recipient" },
+        { "the same recipient twice", &PRIV, NULL, "bob@example.org", "BOB@example.org", NULL,
+          0, 0, "O A B J H2", 0, "recipient" },
+        { "newest first", &PRIV, "alice@example.org", NULL, NULL, NULL, 1, 0, "H2 E D C A O", 0,
+          "sender" },
+        { "newest first: the cap keeps the newest", &PRIV, "alice@example.org", NULL, NULL,
+          NULL, 1, 2, "H2 E", 1, "sender" },
+        { "newest first: the cap while scanning everything", &PRIV, NULL, NULL, NULL, NULL, 1, 1,
+          "Z", 1, "time" },
+        { "plan: the recipient is more selective", &PRIV, "alice@example.org",
+          "frank@example.com", NULL, NULL, 0, 0, "D", 0, "recipient" },
+        { "plan: the sender is more selective", &PRIV, "paula@example.net", "bob@example.org",
+          NULL, NULL, 0, 0, "B", 0, "sender" },
+        { "plan: an unknown sender ends the probing", &PRIV, "nobody@nowhere.example",
+          "bob@example.org", NULL, NULL, 0, 0, "", 0, "sender" },
+        { "plan: a message id beats everything", &PRIV, "alice@example.org", "bob@example.org",
+          NULL, MID_A, 0, 0, "A", 0, "message-id" },
+    };
+    size_t i;
+
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const find2_case_t *c = &cases[i];
+        mt_query_stats_t st;
+        mt_find_t q;
+        apr_array_header_t *res = NULL;
+        int trunc = -1;
+        mt_error_t *e;
+        memset(&q, 0, sizeof(q));
+        q.sender = c->sender;
+        q.recipient = c->recipient;
+        q.recipient2 = c->recipient2;
+        q.message_id = c->message_id;
+        q.newest_first = c->newest_first;
+        q.max_results = c->max;
+        q.stats = &st;
+        e = mt_query_find(t, p, c->who, &q, &res, &trunc);
+        ok(!e, "find %s: no error%s%s", c->name, e ? ": " : "", e ? e->message : "");
+        if (e)
+            continue;
+        is_str(found_str(p, res), c->want, "find %s", c->name);
+        is_int(trunc, c->truncated, "find %s: truncated flag", c->name);
+        is_str(st.plan, c->plan, "find %s: plan", c->name);
+    }
+}
+
+/* What the stats say. */
+static void test_find_stats(apr_pool_t *p, mt_txn_t *t)
+{
+    mt_query_stats_t st;
+    mt_find_t q;
+    apr_array_header_t *res;
+    int trunc;
+
+    memset(&q, 0, sizeof(q));
+    q.sender = "alice@example.org";
+    q.recipient = "frank@example.com";
+    q.start = T(0, 0, 0);
+    q.end = T(23, 59, 59);
+    q.stats = &st;
+    ok(!mt_query_find(t, p, &PRIV, &q, &res, &trunc) && res->nelts == 1, "stats: find");
+    is_str(st.plan, "recipient", "stats: plan");
+    is_str(st.value, "frank@example.com", "stats: the value looked up");
+    ok(st.start == T(0, 0, 0) && st.end == T(23, 59, 59), "stats: the range");
+    /* alice: A C D E H2 on the 20th; frank: D. The sender's count stops at 5,
+     * the recipient's at 1. */
+    is_int(st.probed, 6, "stats: entries read while planning");
+    is_int(st.scanned, 1, "stats: entries read by the scan");
+    is_int(st.matched, 1, "stats: matches");
+    ok(st.hops >= 1, "stats: hops read (%ld)", st.hops);
+
+    memset(&q, 0, sizeof(q));
+    q.subject = "q3";
+    q.start = T(0, 0, 0);
+    q.end = T(23, 59, 59);
+    q.stats = &st;
+    ok(!mt_query_find(t, p, &PRIV, &q, &res, &trunc) && res->nelts == 1, "stats: subject only");
+    is_str(st.plan, "time", "stats: a subject-only search scans the time index");
+    ok(st.value == NULL && st.probed == 0, "stats: no value, no probing");
+    ok(st.scanned > 10, "stats: every hop of the day read (%ld)", st.scanned);
 }
 
 static const char *join_found_rcpts(apr_pool_t *p, const mt_found_t *f)
@@ -719,6 +867,23 @@ static void test_find_fields(apr_pool_t *p, mt_txn_t *t, stories_t *s)
     is_int(f->recipients->nelts, 3, "found: three recipients");
     is_str(APR_ARRAY_IDX(f->recipients, 2, const char *), "dave@example.org",
            "found: Bcc recipient listed to the privileged");
+
+    /* a recipient sees only itself among the recipients, a Bcc one too */
+    q.sender = "alice@example.org";
+    q.recipient = "bob@example.org";
+    ok(!mt_query_find(t, p, &BOB, &q, &res, &trunc) && res->nelts == 1
+       && strcmp(join_found_rcpts(p, &APR_ARRAY_IDX(res, 0, mt_found_t)), "bob@example.org") == 0,
+       "found: a recipient sees only itself among the recipients");
+    q.recipient = "dave@example.org";
+    ok(!mt_query_find(t, p, &DAVE, &q, &res, &trunc) && res->nelts == 1
+       && strcmp(join_found_rcpts(p, &APR_ARRAY_IDX(res, 0, mt_found_t)), "dave@example.org") == 0,
+       "found: a Bcc recipient sees only itself");
+    q.recipient = NULL;
+    ok(!mt_query_find(t, p, &ALICE, &q, &res, &trunc) && res->nelts == 1
+       && strcmp(join_found_rcpts(p, &APR_ARRAY_IDX(res, 0, mt_found_t)),
+                 "bob@example.org carol@example.org dave@example.org") == 0,
+       "found: the sender sees every recipient, Bcc too");
+    q.sender = NULL;
 
     q.message_id = MID_B;
     mt_query_find(t, p, &PRIV, &q, &res, &trunc);
@@ -847,9 +1012,14 @@ static void test_report(apr_pool_t *p, mt_txn_t *t, stories_t *s)
         { "D summary with queue events", &PRIV, "D", NULL, 1,
           "frank TransferredToForeignOrg/Transferred@mx1 [mx.example.com[203.0.113.25]:25]" },
         /* (e) bounce and its NDR */
-        { "E summary", &PRIV, "E", NULL, 0,
+        { "E summary: the failure names its NDR", &PRIV, "E", NULL, 0,
           "nobody FailedGeneral/Unsuccessful@mx1 "
-          "[5.1.1|host mx.example.net[198.51.100.7] said: 550 5.1.1 User unknown]" },
+          "[5.1.1|host mx.example.net[198.51.100.7] said: 550 5.1.1 User unknown|"
+          "non-delivery notification " MID_NDR " to alice@example.org]" },
+        { "E path, sender: submitted, failed, the NDR", &ALICE, "E", "nobody@example.net", 0,
+          "nobody Submitted/Pending@mx1; nobody FailedGeneral/Unsuccessful@mx1 "
+          "[5.1.1|host mx.example.net[198.51.100.7] said: 550 5.1.1 User unknown|"
+          "non-delivery notification " MID_NDR " to alice@example.org]" },
         { "NDR, its recipient", &ALICE_RT, "NDR", NULL, 0, "alice Read/Read@imap" },
         { "NDR path", &PRIV_NORT, "NDR", "alice@example.org", 0,
           "alice Submitted/Pending@mx1; alice Delivered/Delivered@mx1" },
@@ -983,6 +1153,22 @@ static void test_report_fields(apr_pool_t *p, mt_txn_t *t, stories_t *s)
     is_str(ev->internal_id, "bob@example.org", "report: mailbox event's internal id is the user");
     ok(ev->date == T(9, 20, 0), "report: event date");
     ok(ev->hidden == 0, "report: nothing hidden");
+    ok(ev->hop == s->A_bob->key, "report: the event's hop key (InternalId)");
+    is_str(ev->path_id, "bob@example.org", "report: UniquePathId of a direct recipient");
+    ev = &APR_ARRAY_IDX(r->events, 2, mt_report_event_t);
+    ok(ev->hop == s->A_dave->key, "report: another hop key");
+    is_str(ev->path_id, "dave@example.org", "report: a path id per recipient");
+
+    g.report_id = mt_query_report_id(p, s->B);
+    e = mt_query_report(t, p, &PRIV_NORT, &g, &r);
+    ok(!e && r->events->nelts == 2, "report B");
+    if (!e && r->events->nelts == 2) {
+        ev = &APR_ARRAY_IDX(r->events, 0, mt_report_event_t);
+        is_str(ev->path_id, "team@example.org/bob@example.org",
+               "report: UniquePathId through an alias");
+        ok(ev->hop == s->B->key, "report: the MTA hop's key");
+    }
+    g.report_id = mt_query_report_id(p, s->A);
 
     /* a recipient sees only its own address among the original recipients */
     e = mt_query_report(t, p, &BOB, &g, &r);
@@ -1331,6 +1517,8 @@ int main(int argc, const char *const *argv)
         apr_pool_create(&tp, p);
         ok(!mt_store_begin(st, tp, &t), "read transaction");
         test_find(tp, t);
+        test_find_more(tp, t);
+        test_find_stats(tp, t);
         test_find_fields(tp, t, &s);
         test_report(tp, t, &s);
         test_report_fields(tp, t, &s);

@@ -26,8 +26,9 @@ our @EXPORT = qw(
     vars schema_dir schema_file have_https for_each_scheme hostport base_url ca_file
     password auth_header marker
     http_request soap_post
-    soap_envelope find_op get_op version_header xml_escape line_col
+    soap_envelope find_op get_op find_req version_header xml_escape line_col
     check_soap config_lines error_log_since error_log_size
+    ask search_results tracking_report diagnostic_strings
     raw_head raw_connect raw_write raw_stream raw_read_head raw_read_body raw_request
 );
 
@@ -78,17 +79,22 @@ sub for_each_scheme {
     }
 }
 
+# hostport('http'), hostport('https'), or hostport('http', VHOST) for a
+# plain-HTTP virtual host of t/conf/extra.conf.in (e.g. msgtrack_late).
 sub hostport {
-    my $scheme = shift || 'http';
+    my($scheme, $vhost) = @_;
+    $scheme ||= 'http';
     my $cfg = Apache::Test::config();
-    my $port = $scheme eq 'https' ? $cfg->{vhosts}->{mod_ssl}->{port} : $cfg->{vars}->{port};
-    die "no $scheme port configured\n" unless $port;
+    my $port = $vhost ? $cfg->{vhosts}->{$vhost}->{port}
+             : $scheme eq 'https' ? $cfg->{vhosts}->{mod_ssl}->{port} : $cfg->{vars}->{port};
+    die "no $scheme port configured" . ($vhost ? " for $vhost" : '') . "\n" unless $port;
     return "$cfg->{vars}->{servername}:$port";
 }
 
 sub base_url {
-    my $scheme = shift || 'http';
-    return "$scheme://" . hostport($scheme);
+    my($scheme, $vhost) = @_;
+    $scheme ||= 'http';
+    return "$scheme://" . hostport($scheme, $vhost);
 }
 
 sub ca_file {
@@ -121,11 +127,12 @@ sub _ua {
 
 # http_request(method => 'GET', path => '/EWS/...', scheme => 'http',
 #              user => 'alice' (undef: no credentials), password => ...,
-#              headers => [Name => value, ...], content => bytes, url => full URL)
+#              headers => [Name => value, ...], content => bytes, url => full URL,
+#              vhost => name of a plain-HTTP virtual host)
 # Sends exactly this request (no redirects, no credential retries).
 sub http_request {
     my %a = (method => 'GET', scheme => 'http', user => 'alice', @_);
-    my $url = $a{url} // base_url($a{scheme}) . $a{path};
+    my $url = $a{url} // base_url($a{scheme}, $a{vhost}) . $a{path};
     my $req = HTTP::Request->new($a{method} => $url);
     $req->header(Authorization => auth_header($a{user}, $a{password})) if defined $a{user};
     my @h = @{ $a{headers} || [] };
@@ -201,17 +208,59 @@ sub find_op {
         $m, $m, NS_M, $t, NS_T, ($m) x 4, $m, $t, xml_escape($a{sender}), $t, $m, ($m) x 2, $m;
 }
 
-# A valid GetMessageTrackingReport.
+# A valid GetMessageTrackingReport; by default for a report id that names no
+# message. get_op(template => 'RecipientPath', recipient => 'bob@example.org',
+# id => ..., queue => 'true', diagnostics => 'Verbose', scope => 'Site').
 sub get_op {
-    my %a = (m => 'm', t => 't', template => 'Summary', @_);
+    my %a = (m => 'm', t => 't', template => 'Summary', scope => 'Organization',
+             id => 'Message-Id=<20240101.1234@example.org>,Server=mx1.example.org,'
+                 . 'Internal-Id=999999,Sender=alice@example.org,Domain=example.org', @_);
     my($m, $t) = ($a{m}, $a{t});
-    my $id = 'Message-Id=<20240101.1234@example.org>,Server=mx1.example.org,'
-           . 'Internal-Id=42,Sender=alice@example.org,Domain=example.org';
+    my $extra = '';
+    $extra .= sprintf '<%s:RecipientFilter><%s:EmailAddress>%s</%s:EmailAddress></%s:RecipientFilter>',
+        $m, $t, xml_escape($a{recipient}), $t, $m if defined $a{recipient};
+    $extra .= "<$m:ReturnQueueEvents>$a{queue}</$m:ReturnQueueEvents>" if defined $a{queue};
+    $extra .= "<$m:DiagnosticsLevel>$a{diagnostics}</$m:DiagnosticsLevel>"
+        if defined $a{diagnostics};
     return sprintf '<%s:GetMessageTrackingReport xmlns:%s="%s" xmlns:%s="%s">'
-        . '<%s:Scope>Organization</%s:Scope><%s:ReportTemplate>%s</%s:ReportTemplate>'
-        . '<%s:MessageTrackingReportId>%s</%s:MessageTrackingReportId>'
+        . '<%s:Scope>%s</%s:Scope><%s:ReportTemplate>%s</%s:ReportTemplate>'
+        . '<%s:MessageTrackingReportId>%s</%s:MessageTrackingReportId>%s'
         . '</%s:GetMessageTrackingReport>',
-        $m, $m, NS_M, $t, NS_T, ($m) x 2, $m, $a{template}, $m, $m, xml_escape($id), $m, $m;
+        $m, $m, NS_M, $t, NS_T, $m, $a{scope}, $m, $m, $a{template}, $m, $m,
+        xml_escape($a{id}), $m, $extra, $m;
+}
+
+# A FindMessageTrackingReport with the elements asked for:
+# find_req(sender => A, recipient => A, federated => A, purported => A,
+#          subject => S, message_id => ID, start => T, end => T,
+#          scope => 'Organization', domain => 'example.org', diagnostics => LEVEL,
+#          server_hint => S, properties => [name => value, ...]).
+sub find_req {
+    my %a = (scope => 'Organization', domain => 'example.org', @_);
+    my $addr = sub {
+        my($el, $v) = @_;
+        return defined $v ? "<m:$el><t:EmailAddress>" . xml_escape($v) . "</t:EmailAddress></m:$el>" : '';
+    };
+    my $el = sub {
+        my($el, $v) = @_;
+        return defined $v ? "<m:$el>" . xml_escape($v) . "</m:$el>" : '';
+    };
+    my $props = '';
+    if (my @p = @{ $a{properties} || [] }) {
+        while (my($k, $v) = splice @p, 0, 2) {
+            $props .= '<t:TrackingPropertyType><t:Name>' . xml_escape($k) . '</t:Name><t:Value>'
+                . xml_escape($v) . '</t:Value></t:TrackingPropertyType>';
+        }
+        $props = "<m:Properties>$props</m:Properties>";
+    }
+    return sprintf('<m:FindMessageTrackingReport xmlns:m="%s" xmlns:t="%s">', NS_M, NS_T)
+        . $el->(Scope => $a{scope}) . $el->(Domain => $a{domain})
+        . $addr->(Sender => $a{sender}) . $addr->(PurportedSender => $a{purported})
+        . $addr->(Recipient => $a{recipient}) . $el->(Subject => $a{subject})
+        . $el->(StartDateTime => $a{start}) . $el->(EndDateTime => $a{end})
+        . $el->(MessageId => $a{message_id}) . $addr->(FederatedDeliveryMailbox => $a{federated})
+        . $el->(DiagnosticsLevel => $a{diagnostics}) . $el->(ServerHint => $a{server_hint})
+        . $props . '</m:FindMessageTrackingReport>';
 }
 
 # (line, column) of the first $needle in $text, both 1-based, the column in
@@ -446,6 +495,102 @@ sub _check_fault {
             $r->{violation} = $v;
         }
     }
+}
+
+# ------------------------------------------------------------------ reading answers
+
+# ask($user, $op_xml, path => ..., vhost => ..., name => ...): posts the
+# operation in an envelope, runs check_soap (one test), returns its hash.
+sub ask {
+    my($user, $op, %a) = @_;
+    my $name = delete $a{name} // 'request';
+    my $res = soap_post(user => $user, body => soap_envelope(body => $op), %a);
+    return check_soap($res, $name);
+}
+
+sub _kids {
+    my($node, $ns, $local) = @_;
+    return () unless $node;
+    return grep { $_->nodeType == XML::LibXML::XML_ELEMENT_NODE()
+                  && ($_->namespaceURI // '') eq $ns && $_->localname eq $local } $node->childNodes;
+}
+
+sub _kid_text {
+    my($node, $local) = @_;
+    my($k) = _kids($node, NS_T, $local);
+    return $k ? $k->textContent : undef;
+}
+
+sub _address {
+    my $node = shift;
+    return undef unless $node;
+    return _kid_text($node, 'EmailAddress') // '';
+}
+
+sub _response_el {
+    my $r = shift;
+    return undef unless $r->{doc} && ($r->{kind} // '') eq 'response';
+    my($body) = _kids($r->{doc}->documentElement, NS_SOAP11, 'Body');
+    my($op) = grep { $_->nodeType == XML::LibXML::XML_ELEMENT_NODE() } $body ? $body->childNodes : ();
+    return $op;
+}
+
+# The results of a Find response (check_soap's hash): a list of
+# {subject, sender, recipients => [...], submitted, id, previous_hop, first_hop}.
+sub search_results {
+    my $op = _response_el(shift) or return;
+    my($list) = _kids($op, NS_M, 'MessageTrackingSearchResults');
+    return map {
+        my $res = $_;
+        my($rcpts) = _kids($res, NS_T, 'Recipients');
+        { subject => _kid_text($res, 'Subject'),
+          sender => _address((_kids($res, NS_T, 'Sender'))[0]),
+          recipients => [ map { _address($_) } _kids($rcpts, NS_T, 'Mailbox') ],
+          submitted => _kid_text($res, 'SubmittedTime'),
+          id => _kid_text($res, 'MessageTrackingReportId'),
+          previous_hop => _kid_text($res, 'PreviousHopServer'),
+          first_hop => _kid_text($res, 'FirstHopServer') }
+    } _kids($list, NS_T, 'MessageTrackingSearchResult');
+}
+
+# The report of a Get response: {sender (undef when absent), subject,
+# submit_time, original_recipients => [...], events => [{date, recipient,
+# status, description, data => [...], server, internal_id, bcc, hidden (undef
+# when absent), path, root}]}, or undef.
+sub tracking_report {
+    my $op = _response_el(shift) or return undef;
+    my($rep) = _kids($op, NS_M, 'MessageTrackingReport') or return undef;
+    my($orig) = _kids($rep, NS_T, 'OriginalRecipients');
+    my($events) = _kids($rep, NS_T, 'RecipientTrackingEvents');
+    my($sender) = _kids($rep, NS_T, 'Sender');
+    return {
+        sender => $sender ? _address($sender) : undef,
+        subject => _kid_text($rep, 'Subject'),
+        submit_time => _kid_text($rep, 'SubmitTime'),
+        original_recipients => $orig ? [ map { _address($_) } _kids($orig, NS_T, 'Address') ] : undef,
+        events => [ map {
+            my $e = $_;
+            my($data) = _kids($e, NS_T, 'EventData');
+            { date => _kid_text($e, 'Date'),
+              recipient => _address((_kids($e, NS_T, 'Recipient'))[0]),
+              status => _kid_text($e, 'DeliveryStatus'),
+              description => _kid_text($e, 'EventDescription'),
+              data => [ map { $_->textContent } _kids($data, NS_T, 'String') ],
+              server => _kid_text($e, 'Server'),
+              internal_id => _kid_text($e, 'InternalId'),
+              bcc => _kid_text($e, 'BccRecipient'),
+              hidden => _kid_text($e, 'HiddenRecipient'),
+              path => _kid_text($e, 'UniquePathId'),
+              root => _kid_text($e, 'RootAddress') }
+        } _kids($events, NS_T, 'RecipientTrackingEvent') ],
+    };
+}
+
+# The Diagnostics strings of a response, or () when it has none.
+sub diagnostic_strings {
+    my $op = _response_el(shift) or return;
+    my($d) = _kids($op, NS_M, 'Diagnostics') or return;
+    return map { $_->textContent } _kids($d, NS_T, 'String');
 }
 
 # ------------------------------------------------------------------ error_log

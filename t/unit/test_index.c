@@ -1,0 +1,344 @@
+/* test_index.c: the module's shared handle on the index: start-up checks,
+ * joining late, retiring a failed store, a replaced directory, threads (TAP) */
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <apr_general.h>
+#include <apr_strings.h>
+#include <apr_thread_proc.h>
+#include <db.h>
+#include "tap.h"
+#include "tmpdir.h"
+#include "mt_index.h"
+#include "mt_log.h"
+#include "mt_store.h"
+
+/* What the core logged last, and how often; nothing while threads run. */
+static char last_log[512];
+static int log_count, log_off;
+
+static void log_cb(void *baton, const char *file, int line, mt_log_level_e level,
+                   const char *msg)
+{
+    (void)baton; (void)file; (void)line; (void)level;
+    if (log_off)
+        return;
+    apr_cpystrn(last_log, msg, sizeof(last_log));
+    log_count++;
+}
+
+static int log_enabled(void *baton, mt_log_level_e level)
+{
+    (void)baton;
+    return level <= MT_LOG_INFO;
+}
+
+/* ------------------------------------------------------------------ fixture */
+
+/* An index in @a dir holding one hop with Message-ID @a msgid. */
+static int build(apr_pool_t *p, const char *dir, const char *msgid)
+{
+    apr_pool_t *sp;
+    mt_store_t *st;
+    mt_txn_t *t;
+    mt_msg_t m;
+    const char *err;
+
+    apr_pool_create(&sp, p);
+    err = mt_store_open(sp, dir, MT_STORE_WRITER, &st);
+    if (!err)
+        err = mt_store_begin(st, sp, &t);
+    if (!err) {
+        memset(&m, 0, sizeof(m));
+        m.kind = MT_HOP_POSTFIX;
+        m.first = m.last = apr_time_from_sec(1795000000);
+        m.host = "mx1";
+        m.local_id = "ABC";
+        m.message_id = msgid;
+        m.sender = "alice@example.org";
+        m.size = -1;
+        m.nrcpt = -1;
+        m.rcpts = apr_array_make(sp, 1, sizeof(mt_rcpt_t));
+        m.hdr_rcpts = apr_array_make(sp, 1, sizeof(const char *));
+        if (!(err = mt_store_msg_new(t, &m)) && !(err = mt_store_msg_put(t, &m)))
+            err = mt_store_commit(t);
+    }
+    if (err)
+        printf("# build %s: %s\n", dir, err);
+    apr_pool_destroy(sp);
+    return err ? -1 : 0;
+}
+
+/* Does the store of @a ref hold a hop with @a msgid? 1, 0, -1 on error. */
+typedef struct {
+    int n;
+} count_t;
+
+static int count_cb(void *baton, apr_uint64_t key, apr_time_t first)
+{
+    (void)key; (void)first;
+    ((count_t *)baton)->n++;
+    return 0;
+}
+
+static int holds(apr_pool_t *p, const mt_index_ref_t *ref, const char *msgid)
+{
+    mt_txn_t *t;
+    count_t c = { 0 };
+    const char *err = mt_store_begin(mt_index_store(ref), p, &t);
+    if (!err)
+        err = mt_store_scan(t, p, MT_IX_MSGID, msgid, APR_INT64_MIN, APR_INT64_MAX, count_cb,
+                            &c);
+    mt_store_abort(t);
+    if (err) {
+        printf("# holds: %s\n", err);
+        return -1;
+    }
+    return c.n > 0;
+}
+
+/* Rewrite the index's format record, the way an index of another version
+ * would have it (big-endian 8 bytes, as the store writes it). */
+static int set_format(const char *dir, unsigned long long v)
+{
+    DB_ENV *env = NULL;
+    DB *db = NULL;
+    DBT k, d;
+    unsigned char buf[8];
+    int rc, i;
+
+    for (i = 7; i >= 0; i--, v >>= 8)
+        buf[i] = (unsigned char)(v & 0xff);
+    if ((rc = db_env_create(&env, 0)) != 0)
+        return rc;
+    rc = env->open(env, dir, DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN, 0);
+    if (rc == 0)
+        rc = db_create(&db, env, 0);
+    if (rc == 0)
+        rc = db->open(db, NULL, "meta", NULL, DB_BTREE, DB_AUTO_COMMIT, 0);
+    if (rc == 0) {
+        memset(&k, 0, sizeof(k));
+        memset(&d, 0, sizeof(d));
+        k.data = (void *)"format";
+        k.size = 6;
+        d.data = buf;
+        d.size = 8;
+        rc = db->put(db, NULL, &k, &d, DB_AUTO_COMMIT);
+    }
+    if (db)
+        db->close(db, 0);
+    env->close(env, 0);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ start-up checks */
+
+static void test_check(apr_pool_t *p, const char *root)
+{
+    const char *msg = NULL, *dir;
+    FILE *f;
+
+    dir = apr_pstrcat(p, root, "/missing", NULL);
+    is_int(mt_index_check(p, dir, &msg), MT_INDEX_NOT_READY, "check: a missing directory");
+    like(msg, dir, "check: a missing directory is named");
+
+    dir = apr_pstrcat(p, root, "/file", NULL);
+    if ((f = fopen(dir, "w")))
+        fclose(f);
+    is_int(mt_index_check(p, dir, &msg), MT_INDEX_UNUSABLE, "check: a file");
+    like(msg, "is not a directory", "check: a file is not a directory");
+    like(msg, dir, "check: the file is named");
+
+    dir = apr_pstrcat(p, root, "/empty", NULL);
+    apr_dir_make(dir, APR_FPROT_OS_DEFAULT, p);
+    is_int(mt_index_check(p, dir, &msg), MT_INDEX_NOT_READY, "check: an empty directory");
+    like(msg, "no Berkeley DB environment", "check: an empty directory holds no index yet");
+    like(msg, dir, "check: the empty directory is named");
+
+    dir = apr_pstrcat(p, root, "/good", NULL);
+    ok(build(p, dir, "<one@example.org>") == 0, "check: index built");
+    is_int(mt_index_check(p, dir, &msg), MT_INDEX_READY, "check: an index");
+
+    dir = apr_pstrcat(p, root, "/other-format", NULL);
+    ok(build(p, dir, "<one@example.org>") == 0, "check: second index built");
+    is_int(set_format(dir, 99), 0, "check: format record rewritten");
+    is_int(mt_index_check(p, dir, &msg), MT_INDEX_UNUSABLE, "check: an index of another format");
+    like(msg, "format 99", "check: the format is said");
+    like(msg, dir, "check: the index is named");
+}
+
+/* ------------------------------------------------------------------ joining late */
+
+static void test_late(apr_pool_t *p, const char *root)
+{
+    const char *dir = apr_pstrcat(p, root, "/late", NULL), *err;
+    mt_index_t *ix;
+    mt_index_ref_t *ref;
+
+    ok(!mt_index_create(p, dir, apr_time_from_sec(60), &ix), "late: handle created");
+    is_str(mt_index_dir(ix), dir, "late: its directory");
+    err = mt_index_acquire(ix, p, &ref);
+    ok(err && !ref, "late: no index yet");
+    like(err, dir, "late: the reason names the directory");
+    like(err, "does not exist", "late: the reason says what is wrong");
+    err = mt_index_acquire(ix, p, &ref);
+    ok(err && !ref, "late: still none");
+
+    ok(build(p, dir, "<late@example.org>") == 0, "late: the index appears");
+    err = mt_index_acquire(ix, p, &ref);
+    ok(!err && ref, "late: the next request joins it%s%s", err ? ": " : "", err ? err : "");
+    if (ref) {
+        is_int(holds(p, ref, "<late@example.org>"), 1, "late: and reads it");
+        mt_index_release(ref, 0);
+    }
+}
+
+/* ------------------------------------------------------------------ retiring */
+
+static void test_retire(apr_pool_t *p, const char *root)
+{
+    const char *dir = apr_pstrcat(p, root, "/retire", NULL), *err;
+    mt_index_t *ix;
+    mt_index_ref_t *a, *b, *c, *d;
+
+    ok(build(p, dir, "<r@example.org>") == 0, "retire: index built");
+    ok(!mt_index_create(p, dir, apr_time_from_sec(60), &ix), "retire: handle created");
+    ok(!mt_index_acquire(ix, p, &a) && !mt_index_acquire(ix, p, &b), "retire: two requests");
+    ok(mt_index_store(a) == mt_index_store(b), "retire: they share one store");
+    mt_index_release(a, 1);
+    like(last_log, "a read failed; the index is opened again", "retire: said in the log");
+    is_int(holds(p, b, "<r@example.org>"), 1,
+           "retire: a request using a retired store finishes with it");
+    err = mt_index_acquire(ix, p, &c);
+    ok(!err && c && mt_index_store(c) != mt_index_store(b),
+       "retire: the next request gets a store opened again");
+    mt_index_release(b, 0);
+    is_int(holds(p, c, "<r@example.org>"), 1, "retire: the new store reads");
+    mt_index_release(c, 0);
+    ok(!mt_index_acquire(ix, p, &d) && mt_index_store(d) != NULL, "retire: and is kept");
+    mt_index_release(d, 0);
+    mt_index_release(NULL, 1);
+    ok(1, "retire: releasing nothing is harmless");
+}
+
+/* ------------------------------------------------------------------ replaced directory */
+
+static void test_replaced(apr_pool_t *p, const char *root)
+{
+    const char *dir = apr_pstrcat(p, root, "/replaced", NULL);
+    const char *fresh = apr_pstrcat(p, root, "/replaced.new", NULL);
+    const char *old = apr_pstrcat(p, root, "/replaced.old", NULL);
+    mt_index_t *ix;
+    mt_index_ref_t *ref;
+
+    ok(build(p, dir, "<before@example.org>") == 0, "replaced: index built");
+    ok(!mt_index_create(p, dir, 0, &ix), "replaced: handle checking every time");
+    ok(!mt_index_acquire(ix, p, &ref), "replaced: opened");
+    is_int(holds(p, ref, "<before@example.org>"), 1, "replaced: reads the first index");
+    mt_index_release(ref, 0);
+
+    ok(build(p, fresh, "<after@example.org>") == 0, "replaced: another index built");
+    ok(rename(dir, old) == 0 && rename(fresh, dir) == 0, "replaced: renamed into place");
+    log_count = 0;
+    ok(!mt_index_acquire(ix, p, &ref), "replaced: opened again");
+    like(last_log, "opened for reading", "replaced: the log says the index was opened");
+    is_int(holds(p, ref, "<after@example.org>"), 1, "replaced: reads the new index");
+    is_int(holds(p, ref, "<before@example.org>"), 0, "replaced: not the old one");
+    is_int(log_count, 2, "replaced: logged the replacement and the new open");
+    mt_index_release(ref, 0);
+}
+
+/* ------------------------------------------------------------------ threads */
+
+#define THREADS 6
+#define ROUNDS 200
+
+typedef struct {
+    mt_index_t *ix;
+    int failures;
+} worker_t;
+
+static void *APR_THREAD_FUNC worker(apr_thread_t *th, void *data)
+{
+    worker_t *w = data;
+    apr_pool_t *p;
+    int i;
+
+    apr_pool_create(&p, NULL);
+    for (i = 0; i < ROUNDS; i++) {
+        mt_index_ref_t *ref;
+        if (mt_index_acquire(w->ix, p, &ref) != NULL) {
+            w->failures++;
+            continue;
+        }
+        if (holds(p, ref, "<t@example.org>") != 1)
+            w->failures++;
+        /* Now and then a request says the store failed. */
+        mt_index_release(ref, i % 17 == 0);
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    /* Returning, not apr_thread_exit(): pthread_exit's unwinding upsets
+     * AddressSanitizer's bookkeeping of the thread's stack. */
+    (void)th;
+    return NULL;
+}
+
+static void test_threads(apr_pool_t *p, const char *root)
+{
+    const char *dir = apr_pstrcat(p, root, "/threads", NULL);
+    apr_thread_t *th[THREADS];
+    worker_t w[THREADS];
+    mt_index_t *ix;
+    int i, started = 0, failures = 0;
+
+    ok(build(p, dir, "<t@example.org>") == 0, "threads: index built");
+    ok(!mt_index_create(p, dir, 0, &ix), "threads: handle created");
+    log_off = 1;
+    for (i = 0; i < THREADS; i++) {
+        w[i].ix = ix;
+        w[i].failures = 0;
+        if (apr_thread_create(&th[i], NULL, worker, &w[i], p) == APR_SUCCESS)
+            started++;
+    }
+    is_int(started, THREADS, "threads: started");
+    for (i = 0; i < started; i++) {
+        apr_status_t rv;
+        apr_thread_join(&rv, th[i]);
+        failures += w[i].failures;
+    }
+    log_off = 0;
+    is_int(failures, 0, "threads: %d x %d requests read the index while stores were retired "
+           "and reopened", THREADS, ROUNDS);
+}
+
+/* ------------------------------------------------------------------ main */
+
+int main(int argc, const char *const *argv)
+{
+    apr_pool_t *p, *cp;
+    char *root;
+
+    apr_app_initialize(&argc, &argv, NULL);
+    apr_pool_create(&p, NULL);
+    mt_log_set(log_cb, log_enabled, NULL);
+    root = tmpdir_make(p, "mt-index");
+    ok(root != NULL, "scratch directory");
+    if (!root)
+        return tap_done();
+
+    /* The handles live in a pool of their own, like a child's. */
+    apr_pool_create(&cp, p);
+    test_check(cp, root);
+    test_late(cp, root);
+    test_retire(cp, root);
+    test_replaced(cp, root);
+    test_threads(cp, root);
+    apr_pool_destroy(cp);
+    ok(1, "handles destroyed with their pool");
+
+    tmpdir_remove(p, root);
+    apr_pool_destroy(p);
+    apr_terminate();
+    return tap_done();
+}
