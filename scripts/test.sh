@@ -18,7 +18,8 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config
           apache2 apache2-dev libapr1-dev libaprutil1-dev
           libxml2-dev libxml2-utils libdb-dev db5.3-util
           libapache2-mod-perl2 libwww-perl liblwp-protocol-https-perl libio-socket-ssl-perl
-          libxml-libxml-perl python3-zeep curl openssl)
+          libxml-libxml-perl python3-zeep curl openssl
+          gsoap libgsoap-dev libssl-dev zlib1g-dev)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
