@@ -8,6 +8,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <unistd.h>
+#include <apr_hash.h>
 #include <apr_strings.h>
 #include <apr_file_info.h>
 #include <apr_file_io.h>
@@ -40,6 +41,26 @@ struct mt_store_t {
     DB *ix[SX_N];
 };
 
+/* Events a transaction put and has not written yet. Each hop's events of
+ * one transaction become one record of the events database, a chunk: a
+ * run of consecutive seqs (a seq that does not follow the hop's last one
+ * starts another chunk). */
+typedef struct ev_node_t ev_node_t;
+struct ev_node_t {
+    ev_node_t *next;
+    apr_size_t len;         /* then len bytes: varint(length) event */
+};
+
+typedef struct chunk_t chunk_t;
+struct chunk_t {
+    apr_uint64_t msg;
+    unsigned first, count;  /* seqs first .. first + count - 1 */
+    apr_size_t bytes;       /* of the nodes */
+    ev_node_t *head, *tail;
+    chunk_t *older;         /* the hop's chunk before this one, in this transaction */
+    int written;
+};
+
 struct mt_txn_t {
     mt_store_t *store;
     apr_pool_t *pool;
@@ -57,6 +78,12 @@ struct mt_txn_t {
      * read once (locked) and written back once, at commit. */
     int keys_taken;
     unsigned long long key_base, key_next;
+    /* Buffered events (mt_store_event_put), in the transaction's pool:
+     * the newest chunk of each hop by hop key, the chunks not written yet,
+     * and the chunk the last event went to. */
+    apr_hash_t *chunk_of;
+    apr_array_header_t *unwritten;
+    chunk_t *last;
 };
 
 #define FORMAT_KEY "format"
@@ -324,16 +351,30 @@ const char *mt_store_begin(mt_store_t *st, apr_pool_t *p, mt_txn_t **out)
 
 static const char *counter(mt_txn_t *t, const char *name, unsigned long long *value, int bump,
                            apr_int64_t delta);
+static const char *events_flush(mt_txn_t *t, int all, apr_uint64_t msg);
+
+/* Forget the buffered events (their memory goes with the pool). */
+static void events_drop(mt_txn_t *t)
+{
+    t->chunk_of = NULL;
+    t->unwritten = NULL;
+    t->last = NULL;
+}
 
 const char *mt_store_commit(mt_txn_t *t)
 {
+    const char *err;
     int rc;
     if (!t || !t->txn)
         return NULL;
+    if ((err = events_flush(t, 1, 0)) != NULL) {
+        mt_store_abort(t);
+        return err;
+    }
+    events_drop(t);
     if (t->keys_taken && t->key_next != t->key_base) {
         unsigned long long v;
-        const char *err = counter(t, "message", &v, 1,
-                                  (apr_int64_t)(t->key_next - t->key_base));
+        err = counter(t, "message", &v, 1, (apr_int64_t)(t->key_next - t->key_base));
         if (err) {
             mt_store_abort(t);
             return err;
@@ -347,6 +388,8 @@ const char *mt_store_commit(mt_txn_t *t)
 
 void mt_store_abort(mt_txn_t *t)
 {
+    if (t)
+        events_drop(t);
     if (t && t->txn) {
         t->txn->abort(t->txn);
         t->txn = NULL;
@@ -535,9 +578,12 @@ const char *mt_fact_name(int fact)
  * The fields the secondary indexes need come first, so that the associate
  * callbacks stop decoding early (DEC_HEAD, DEC_KEYS).
  *
- * event (events):
- *   version(1)=1 fact time(signed) recipient root relay next_id dsn text
- *   folder session
+ * events: one record per hop per transaction that wrote events of it, a
+ * chunk of consecutive seqs; key hop(8) first-seq(4), so that a hop's
+ * chunks follow each other in seq order:
+ *   version(1)=1 count, then count times: length event
+ * event: fact time(signed) recipient root relay next_id dsn text folder
+ *   session
  */
 
 #define REC_VERSION 1
@@ -868,11 +914,14 @@ static void msg_fill(apr_pool_t *p, const msg_view_t *v, apr_size_t size, apr_ui
 }
 
 #define EV_NSTR 8
+#define CHUNK_VERSION 1
 
+/* Encode @a e (without msg and seq: the chunk's key says them) into the
+ * transaction's buffer; returns its length. */
 static apr_size_t event_encode(mt_txn_t *t, const mt_event_t *e, const unsigned char **out)
 {
     const char *s[EV_NSTR];
-    apr_size_t n[EV_NSTR], need = 1 + 2 * VARINT_MAX;
+    apr_size_t n[EV_NSTR], need = 2 * VARINT_MAX;
     unsigned char *b, *w;
     int i;
 
@@ -883,7 +932,6 @@ static apr_size_t event_encode(mt_txn_t *t, const mt_event_t *e, const unsigned 
         need += n[i] + VARINT_MAX;
     }
     w = b = txn_buf(t, need);
-    *w++ = REC_VERSION;
     w = w_uv(w, (unsigned)e->fact);
     w = w_sv(w, e->time);
     for (i = 0; i < EV_NSTR; i++)
@@ -892,21 +940,18 @@ static apr_size_t event_encode(mt_txn_t *t, const mt_event_t *e, const unsigned 
     return (apr_size_t)(w - b);
 }
 
-/* Decode an event (key: hop(8) seq(4)); with @a p NULL only check it.
- * 0, or -1 when damaged. */
-static int event_decode(apr_pool_t *p, const unsigned char *key, apr_size_t klen,
-                        const void *data, apr_size_t size, mt_event_t *e)
+/* Decode event @a msg / @a seq from its bytes; with @a p NULL only check
+ * them. 0, or -1 when damaged. */
+static int event_decode(apr_pool_t *p, apr_uint64_t msg, unsigned seq, const rd_t *bytes,
+                        mt_event_t *e)
 {
     str_t s[EV_NSTR];
     apr_uint64_t fact;
     apr_time_t time;
-    rd_t r;
+    rd_t r = *bytes;
     char *w;
     int i;
 
-    rd_init(&r, data, size);
-    if (klen != 12 || size < 1 || *r.p++ != REC_VERSION)
-        return -1;
     fact = rd_uv(&r);
     time = u2s(zz_dec(rd_uv(&r)));
     for (i = 0; i < EV_NSTR; i++)
@@ -915,9 +960,9 @@ static int event_decode(apr_pool_t *p, const unsigned char *key, apr_size_t klen
         return -1;
     if (!p)
         return 0;
-    w = apr_palloc(p, size + 1);
-    e->msg = get_u64(key);
-    e->seq = (unsigned)((key[8] << 24) | (key[9] << 16) | (key[10] << 8) | key[11]);
+    w = apr_palloc(p, (apr_size_t)(bytes->end - bytes->p) + 1);
+    e->msg = msg;
+    e->seq = seq;
     e->time = time;
     e->fact = (int)fact;
     e->recipient = cstr(&w, s[0]);
@@ -938,6 +983,68 @@ static void event_key(unsigned char *k, apr_uint64_t msg, unsigned seq)
     k[9] = (unsigned char)(seq >> 16);
     k[10] = (unsigned char)(seq >> 8);
     k[11] = (unsigned char)seq;
+}
+
+static unsigned get_u32(const unsigned char *b)
+{
+    return ((unsigned)b[0] << 24) | ((unsigned)b[1] << 16) | ((unsigned)b[2] << 8) | b[3];
+}
+
+/* A chunk of events read from the database. */
+typedef struct {
+    apr_uint64_t msg;
+    unsigned first, count;
+    rd_t rest;              /* the events, read them with chunk_next */
+} chunk_view_t;
+
+/* Decode the head of a chunk (key, version and count; @a data may be just
+ * the first bytes of the record): 0, or -1 when damaged. */
+static int chunk_head(chunk_view_t *cv, const void *key, apr_size_t klen, const void *data,
+                      apr_size_t size)
+{
+    rd_init(&cv->rest, data, size);
+    if (klen != 12 || size < 1 || *cv->rest.p++ != CHUNK_VERSION)
+        return -1;
+    cv->msg = get_u64(key);
+    cv->first = get_u32((const unsigned char *)key + 8);
+    cv->count = rd_u32(&cv->rest);
+    if (cv->rest.bad || cv->count == 0
+        || (apr_uint64_t)cv->first + cv->count > (apr_uint64_t)UINT_MAX + 1)
+        return -1;
+    return 0;
+}
+
+/* The next event of a chunk into @a ev: 0, or -1 when its length goes
+ * past the record's end (or none is left). */
+static int chunk_next(chunk_view_t *cv, rd_t *ev)
+{
+    apr_uint64_t n = rd_uv(&cv->rest);
+    if (cv->rest.bad || n > (apr_uint64_t)(cv->rest.end - cv->rest.p)) {
+        cv->rest.bad = 1;
+        return -1;
+    }
+    rd_init(ev, cv->rest.p, (apr_size_t)n);
+    cv->rest.p += n;
+    return 0;
+}
+
+/* Does a whole chunk hold exactly its count of events, each of them
+ * decoding? 0, or -1 with the seq of the first bad or missing one (or the
+ * first seq, when bytes follow the last) in @a *bad. Nothing is allocated:
+ * a damaged count ends the walk where the bytes end. */
+static int chunk_check(const chunk_view_t *cv, unsigned *bad)
+{
+    chunk_view_t c = *cv;
+    unsigned i;
+    rd_t ev;
+
+    for (i = 0; i < cv->count; i++) {
+        *bad = cv->first + i;
+        if (chunk_next(&c, &ev) != 0 || event_decode(NULL, 0, 0, &ev, NULL) != 0)
+            return -1;
+    }
+    *bad = cv->first;
+    return c.rest.p == c.rest.end ? 0 : -1;
 }
 
 /* ------------------------------------------------------------------ secondary keys */
@@ -1484,13 +1591,19 @@ static const char *del_hop(mt_txn_t *t, apr_pool_t *p, apr_uint64_t key, apr_uin
     rc = rc == DB_NOTFOUND ? DB_NOTFOUND : st->messages->del(st->messages, t->txn, &dk, 0);
     if (rc != 0 && rc != DB_NOTFOUND)
         return db_err_p(p, st, apr_psprintf(p, "deleting hop %" APR_UINT64_T_FMT, key), rc);
-    if ((rc = cur_open(t, st->events, &c, CUR_KEYS)) == 0) {
+    if ((err = events_flush(t, 0, key)) != NULL)
+        return err;
+    /* Count the events by the heads of the chunks; a chunk whose head does
+     * not decode goes too, uncounted. */
+    if ((rc = cur_open(t, st->events, &c, CUR_HEAD)) == 0) {
         for (rc = cur_seek(&c, k, 12); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            chunk_view_t cv;
             if (c.k.size < 8 || memcmp(c.k.data, k, 8) != 0)
                 break;
             if ((rc = c.c->del(c.c, 0)) != 0)
                 break;
-            ++*nev;
+            if (chunk_head(&cv, c.k.data, c.k.size, c.d.data, c.d.size) == 0)
+                *nev += cv.count;
         }
     }
     cur_close(&c);
@@ -1507,55 +1620,176 @@ const char *mt_store_msg_del(mt_txn_t *t, apr_uint64_t key)
     return err ? err : del_hop(t, t->pool, key, &n);
 }
 
+/* Does chunk @a c, or one of its hop's older chunks, hold @a seq? */
+static int chunk_has(const chunk_t *c, unsigned seq)
+{
+    for (; c; c = c->older)
+        if (seq >= c->first && seq - c->first < c->count)
+            return 1;
+    return 0;
+}
+
 const char *mt_store_event_put(mt_txn_t *t, const mt_event_t *ev)
 {
+    unsigned char pre[VARINT_MAX];
     const unsigned char *b;
-    unsigned char k[12];
-    DBT key, val;
+    apr_size_t n, pn;
+    ev_node_t *node;
+    chunk_t *c;
     const char *err;
-    int rc;
 
     if ((err = read_only(t)) != NULL)
         return err;
     if (ev->fact < 0)
         return apr_psprintf(t->pool, "index %s: event %" APR_UINT64_T_FMT "/%u has no valid "
                             "fact (%d)", t->store->dir, ev->msg, ev->seq, ev->fact);
-    event_key(k, ev->msg, ev->seq);
+    if (!t->chunk_of) {
+        t->chunk_of = apr_hash_make(t->pool);
+        t->unwritten = apr_array_make(t->pool, 256, sizeof(chunk_t *));
+    }
+    c = t->last && t->last->msg == ev->msg ? t->last
+        : apr_hash_get(t->chunk_of, &ev->msg, sizeof(ev->msg));
+    if (!c || c->written || (apr_uint64_t)c->first + c->count != ev->seq) {
+        chunk_t *o;
+        /* A second chunk with the same key would replace the first. */
+        if (chunk_has(c, ev->seq))
+            return apr_psprintf(t->pool, "index %s: event %" APR_UINT64_T_FMT "/%u is "
+                                "written twice in one transaction", t->store->dir, ev->msg,
+                                ev->seq);
+        o = apr_pcalloc(t->pool, sizeof(*o));
+        o->msg = ev->msg;
+        o->first = ev->seq;
+        o->older = c;
+        apr_hash_set(t->chunk_of, &o->msg, sizeof(o->msg), o);
+        APR_ARRAY_PUSH(t->unwritten, chunk_t *) = o;
+        c = o;
+    }
+    t->last = c;
+    n = event_encode(t, ev, &b);
+    pn = (apr_size_t)(w_uv(pre, n) - pre);
+    node = apr_palloc(t->pool, sizeof(*node) + pn + n);
+    node->next = NULL;
+    node->len = pn + n;
+    memcpy(node + 1, pre, pn);
+    memcpy((unsigned char *)(node + 1) + pn, b, n);
+    if (c->tail)
+        c->tail->next = node;
+    else
+        c->head = node;
+    c->tail = node;
+    c->count++;
+    c->bytes += node->len;
+    return NULL;
+}
+
+/* Write chunk @a c. */
+static const char *chunk_write(mt_txn_t *t, chunk_t *c)
+{
+    unsigned char k[12], *b, *w;
+    const ev_node_t *n;
+    DBT key, val;
+    int rc;
+
+    w = b = txn_buf(t, 1 + VARINT_MAX + c->bytes);
+    *w++ = CHUNK_VERSION;
+    w = w_uv(w, c->count);
+    for (n = c->head; n; n = n->next) {
+        memcpy(w, n + 1, n->len);
+        w += n->len;
+    }
+    event_key(k, c->msg, c->first);
     memset(&key, 0, sizeof(key));
     memset(&val, 0, sizeof(val));
     key.data = k;
     key.size = 12;
-    val.size = (u_int32_t)event_encode(t, ev, &b);
-    val.data = (void *)b;
+    val.data = b;
+    val.size = (u_int32_t)(w - b);
     rc = t->store->events->put(t->store->events, t->txn, &key, &val, 0);
-    return rc ? db_err_p(t->pool, t->store, apr_psprintf(t->pool, "writing event %"
-                         APR_UINT64_T_FMT "/%u", ev->msg, ev->seq), rc) : NULL;
+    c->written = 1;
+    return rc ? db_err_p(t->pool, t->store, apr_psprintf(t->pool, "writing events %"
+                         APR_UINT64_T_FMT "/%u-%u", c->msg, c->first,
+                         c->first + (c->count - 1)), rc) : NULL;
+}
+
+static int chunk_cmp(const void *a, const void *b)
+{
+    const chunk_t *x = *(chunk_t *const *)a, *y = *(chunk_t *const *)b;
+    if (x->msg != y->msg)
+        return x->msg < y->msg ? -1 : 1;
+    return (x->first > y->first) - (x->first < y->first);
+}
+
+/* Write the buffered events: of every hop (@a all), or of hop @a msg. In
+ * key order: neighbouring puts touch neighbouring pages. */
+static const char *events_flush(mt_txn_t *t, int all, apr_uint64_t msg)
+{
+    const char *err = NULL;
+    chunk_t *c;
+    int i;
+
+    if (!t->unwritten)
+        return NULL;
+    if (!all) {
+        for (c = apr_hash_get(t->chunk_of, &msg, sizeof(msg)); c && !err; c = c->older)
+            if (!c->written)
+                err = chunk_write(t, c);
+        return err;
+    }
+    if (t->unwritten->nelts > 1)
+        qsort(t->unwritten->elts, (size_t)t->unwritten->nelts, sizeof(chunk_t *), chunk_cmp);
+    for (i = 0; i < t->unwritten->nelts && !err; i++) {
+        c = APR_ARRAY_IDX(t->unwritten, i, chunk_t *);
+        if (!c->written)
+            err = chunk_write(t, c);
+    }
+    apr_array_clear(t->unwritten);
+    return err;
+}
+
+static const char *damaged_event(apr_pool_t *p, mt_store_t *st, apr_uint64_t msg, unsigned seq)
+{
+    return apr_psprintf(p, "index %s: event %" APR_UINT64_T_FMT "/%u is damaged (run verify)",
+                        st->dir, msg, seq);
 }
 
 const char *mt_store_events(mt_txn_t *t, apr_pool_t *p, apr_uint64_t msg,
                             mt_event_cb cb, void *baton)
 {
     unsigned char k[12];
-    const char *err = NULL;
+    const char *err;
+    apr_uint64_t next = 0;      /* the seq after the chunk before */
+    chunk_view_t cv;
     mt_event_t ev;
+    unsigned i, bad;
+    rd_t eb;
     cur_t c;
-    int rc;
+    int rc, stop = 0;
 
+    if ((err = events_flush(t, 0, msg)) != NULL)
+        return err;
     event_key(k, msg, 0);
     if ((rc = cur_open(t, t->store->events, &c, CUR_ALL)) == 0) {
         for (rc = cur_seek(&c, k, 12); rc == 0; rc = cur_get(&c, DB_NEXT)) {
             if (c.k.size < 8 || memcmp(c.k.data, k, 8) != 0)
                 break;
-            if (event_decode(p, c.k.data, c.k.size, c.d.data, c.d.size, &ev) != 0) {
-                const unsigned char *kb = c.k.data;
-                err = apr_psprintf(p, "index %s: event %" APR_UINT64_T_FMT "/%u is damaged "
-                                   "(run verify)", t->store->dir, msg, c.k.size == 12
-                                   ? (unsigned)((kb[8] << 24) | (kb[9] << 16) | (kb[10] << 8)
-                                                | kb[11]) : 0);
+            if (chunk_head(&cv, c.k.data, c.k.size, c.d.data, c.d.size) != 0
+                || cv.first < next) {
+                err = damaged_event(p, t->store, msg, c.k.size == 12
+                                    ? get_u32((const unsigned char *)c.k.data + 8) : 0);
                 break;
             }
-            if (cb(baton, &ev))
+            if (chunk_check(&cv, &bad) != 0) {
+                err = damaged_event(p, t->store, msg, bad);
                 break;
+            }
+            for (i = 0; i < cv.count && !stop; i++) {
+                chunk_next(&cv, &eb);
+                event_decode(p, msg, cv.first + i, &eb, &ev);
+                stop = cb(baton, &ev);
+            }
+            if (stop)
+                break;
+            next = (apr_uint64_t)cv.first + cv.count;
         }
     }
     cur_close(&c);
@@ -1976,24 +2210,51 @@ static const char *verify_hops(mt_txn_t *t, apr_pool_t *ip, problems_t *pr)
     return NULL;
 }
 
-/* Every event decodes, belongs to a hop and has seq < its nevents. */
+/* What verify knows of the hop whose chunks it reads. */
+typedef struct {
+    apr_uint64_t key;
+    int have, state;        /* state: 0 no hop, 1 ok, 2 damaged */
+    unsigned nevents;
+    apr_uint64_t next;      /* the seq after its chunks so far */
+} ev_hop_t;
+
+/* Event @a seq of hop @a h belongs to it and is below its nevents. */
+static void verify_event_hop(apr_pool_t *ip, problems_t *pr, const ev_hop_t *h, unsigned seq)
+{
+    if (h->state == 0)
+        problem(pr, apr_psprintf(ip, "events: event %" APR_UINT64_T_FMT "/%u belongs to no hop",
+                                 h->key, seq));
+    else if (h->state == 1 && seq >= h->nevents)
+        problem(pr, apr_psprintf(ip, "events: event %" APR_UINT64_T_FMT "/%u is beyond the "
+                                 "hop's %u events", h->key, seq, h->nevents));
+}
+
+static void chunk_problem(apr_pool_t *ip, problems_t *pr, const ev_hop_t *h, unsigned first,
+                          const char *what)
+{
+    problem(pr, apr_psprintf(ip, "events: the chunk of events from %" APR_UINT64_T_FMT "/%u %s",
+                             h->key, first, what));
+}
+
+/* Every chunk holds what its head says; every event decodes, belongs to a
+ * hop and has seq < its nevents; a hop's chunks do not overlap. */
 static const char *verify_events(mt_txn_t *t, apr_pool_t *ip, problems_t *pr)
 {
     mt_store_t *st = t->store;
-    apr_uint64_t hop = 0;
-    int have = 0, state = 0;      /* state of hop: 0 none, 1 ok, 2 damaged */
-    unsigned nevents = 0;
+    ev_hop_t h;
+    chunk_view_t cv;
     msg_view_t v;
     DBT val;
     cur_t c;
     int rc;
 
+    memset(&h, 0, sizeof(h));
     if ((rc = cur_open(t, st->events, &c, CUR_ALL)) == 0) {
         for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
             const unsigned char *kb = c.k.data;
-            apr_uint64_t msg;
-            unsigned seq;
-            const char *what;
+            unsigned first, i;
+            int cut = 0;
+            rd_t eb;
 
             apr_pool_clear(ip);
             if (c.k.size != 12) {
@@ -2001,29 +2262,48 @@ static const char *verify_events(mt_txn_t *t, apr_pool_t *ip, problems_t *pr)
                                          (unsigned)c.k.size));
                 continue;
             }
-            msg = get_u64(kb);
-            seq = (unsigned)((kb[8] << 24) | (kb[9] << 16) | (kb[10] << 8) | kb[11]);
-            what = apr_psprintf(ip, "events: event %" APR_UINT64_T_FMT "/%u", msg, seq);
-            if (event_decode(NULL, kb, c.k.size, c.d.data, c.d.size, NULL) != 0)
-                problem(pr, apr_pstrcat(ip, what, " is damaged", NULL));
-            if (!have || msg != hop) {
-                have = 1;
-                hop = msg;
+            if (!h.have || get_u64(kb) != h.key) {
+                h.have = 1;
+                h.key = get_u64(kb);
+                h.next = 0;
                 rc = get_rec(t, st->messages, kb, 8, &val);
                 if (rc == DB_NOTFOUND)
-                    state = 0;
+                    h.state = 0;
                 else if (rc != 0)
                     break;
                 else if (msg_decode(&v, val.data, val.size, DEC_ALL) != 0)
-                    state = 2;
+                    h.state = 2;
                 else
-                    state = 1, nevents = v.nevents;
+                    h.state = 1, h.nevents = v.nevents;
                 rc = 0;
             }
-            if (state == 0)
-                problem(pr, apr_pstrcat(ip, what, " belongs to no hop", NULL));
-            else if (state == 1 && seq >= nevents)
-                problem(pr, apr_psprintf(ip, "%s is beyond the hop's %u events", what, nevents));
+            first = get_u32(kb + 8);
+            if (chunk_head(&cv, kb, c.k.size, c.d.data, c.d.size) != 0) {
+                chunk_problem(ip, pr, &h, first, "is damaged");
+                verify_event_hop(ip, pr, &h, first);
+                continue;
+            }
+            if (first < h.next)
+                chunk_problem(ip, pr, &h, first, apr_psprintf(ip, "overlaps the one before, "
+                              "which ends at %u", (unsigned)(h.next - 1)));
+            for (i = 0; i < cv.count && cv.rest.p < cv.rest.end; i++) {
+                if (chunk_next(&cv, &eb) != 0 || event_decode(NULL, 0, 0, &eb, NULL) != 0)
+                    problem(pr, apr_psprintf(ip, "events: event %" APR_UINT64_T_FMT "/%u is "
+                                             "damaged", h.key, first + i));
+                verify_event_hop(ip, pr, &h, first + i);
+                if (cv.rest.bad) {
+                    cut = 1;        /* its length goes past the end: nothing follows */
+                    break;
+                }
+            }
+            if (!cut && i < cv.count)
+                chunk_problem(ip, pr, &h, first, apr_psprintf(ip, "says %u events, its bytes "
+                              "hold %u", cv.count, i));
+            else if (!cut && cv.rest.p < cv.rest.end)
+                chunk_problem(ip, pr, &h, first, apr_psprintf(ip, "has %u bytes after its %u "
+                              "events", (unsigned)(cv.rest.end - cv.rest.p), cv.count));
+            if ((apr_uint64_t)first + cv.count > h.next)
+                h.next = (apr_uint64_t)first + cv.count;
         }
     }
     cur_close(&c);
@@ -2138,8 +2418,26 @@ const char *mt_store_stats(mt_txn_t *t, apr_pool_t *p, mt_store_stats_t *s)
     cur_close(&c);
     if (rc != 0 && rc != DB_NOTFOUND)
         return db_err_p(p, st, "reading by_time", rc);
-    if ((rc = count_keys(t, st->events, &s->events)) != 0)
+    /* Events: the counts in the heads of the chunks. */
+    if ((err = events_flush(t, 1, 0)) != NULL)
+        return err;
+    if ((rc = cur_open(t, st->events, &c, CUR_HEAD)) == 0) {
+        for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
+            chunk_view_t cv;
+            if (chunk_head(&cv, c.k.data, c.k.size, c.d.data, c.d.size) != 0) {
+                err = damaged_event(p, st, c.k.size >= 8 ? get_u64(c.k.data) : 0,
+                                    c.k.size == 12
+                                    ? get_u32((const unsigned char *)c.k.data + 8) : 0);
+                break;
+            }
+            s->events += cv.count;
+        }
+    }
+    cur_close(&c);
+    if (!err && rc != 0 && rc != DB_NOTFOUND)
         return db_err_p(p, st, "counting the events", rc);
+    if (err)
+        return err;
     if ((rc = count_keys(t, st->files, &s->files)) != 0)
         return db_err_p(p, st, "counting the file records", rc);
     if (apr_dir_open(&d, st->dir, p) != APR_SUCCESS)

@@ -18,7 +18,10 @@
  *   files     per input file: identity -> offset, line count, format, path
  *   messages  one record per hop: key (8 bytes, big-endian, from the
  *             "message" counter) -> mt_msg_t
- *   events    key (hop key, seq: 8 + 4 bytes big-endian) -> mt_event_t
+ *   events    the events of a hop, in chunks of consecutive seqs: one
+ *             record per hop per transaction that wrote events of it, key
+ *             (hop key, seq of its first event: 8 + 4 bytes big-endian) ->
+ *             a version byte, the count, and each event length-prefixed
  *   and the secondary indexes of messages, plain B-trees whose keys end
  *   with the hop's key (their data), kept in step with messages by the
  *   writer in the same transaction (mt_store_msg_put, mt_store_msg_del):
@@ -41,7 +44,7 @@
 #include <apr_time.h>
 
 /** The on-disk format this build reads and writes. */
-#define MT_STORE_FORMAT 1
+#define MT_STORE_FORMAT 2
 
 typedef struct mt_store_t mt_store_t;
 typedef struct mt_txn_t mt_txn_t;
@@ -218,7 +221,11 @@ int mt_store_msg_get(mt_txn_t *txn, apr_pool_t *p, apr_uint64_t key, mt_msg_t *m
 /** Delete hop @a key, its events and its secondary entries. */
 const char *mt_store_msg_del(mt_txn_t *txn, apr_uint64_t key);
 
-/** Write event @a ev (key: ev->msg, ev->seq). */
+/** Write event @a ev (key: ev->msg, ev->seq). Each seq of a hop is written
+ *  once: in the order given, consecutive seqs of one hop become one record,
+ *  written at commit, or earlier when the same transaction reads or deletes
+ *  events (an abort discards them). A seq written already in the same
+ *  transaction is an error. */
 const char *mt_store_event_put(mt_txn_t *txn, const mt_event_t *ev);
 /** Call @a cb for each event of hop @a msg in seq order; a non-zero return stops. */
 typedef int (*mt_event_cb)(void *baton, const mt_event_t *ev);
@@ -264,8 +271,10 @@ const char *mt_store_purge(mt_store_t *store, apr_pool_t *p, apr_time_t before,
 
 /** Check the index: every secondary entry points to a hop that produces it,
  *  every hop has its secondary entries, every event belongs to a hop and has
- *  seq < nevents, every record decodes. Each problem goes to @a problem (one
- *  line of text); returns NULL with @a *count problems, or an error. */
+ *  seq < nevents, every record decodes, every chunk of events holds as many
+ *  as it says and a hop's chunks do not overlap. Each problem goes to
+ *  @a problem (one line of text); returns NULL with @a *count problems, or
+ *  an error. */
 typedef void (*mt_problem_cb)(void *baton, const char *problem);
 const char *mt_store_verify(mt_store_t *store, apr_pool_t *p, mt_problem_cb problem,
                             void *baton, apr_uint64_t *count);

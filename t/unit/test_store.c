@@ -1220,6 +1220,440 @@ static void test_reader(mt_store_t *st, apr_pool_t *p, const char *dir)
     mt_store_close(rd);
 }
 
+/* ------------------------------------------------------------------ chunks */
+
+/* Records of database @a name whose key starts with @a prefix (the store
+ * must be closed); -1 on error. */
+static int raw_count(const char *dir, const char *name, const void *prefix, unsigned plen)
+{
+    DB_ENV *env;
+    DB *db;
+    DBC *c = NULL;
+    DBT k, d;
+    int rc, n = 0;
+
+    if (db_env_create(&env, 0) || env->open(env, dir, DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL
+                                            | DB_INIT_TXN, 0))
+        return -1;
+    db_create(&db, env, 0);
+    rc = db->open(db, NULL, name, NULL, DB_BTREE, DB_AUTO_COMMIT, 0);
+    if (!rc)
+        rc = db->cursor(db, NULL, &c, 0);
+    memset(&k, 0, sizeof(k));
+    memset(&d, 0, sizeof(d));
+    d.flags = DB_DBT_PARTIAL;
+    for (rc = rc ? rc : c->get(c, &k, &d, DB_FIRST); !rc; rc = c->get(c, &k, &d, DB_NEXT))
+        n += k.size >= plen && memcmp(k.data, prefix, plen) == 0;
+    if (c)
+        c->close(c);
+    db->close(db, 0);
+    env->close(env, 0);
+    return rc == DB_NOTFOUND ? n : -1;
+}
+
+typedef struct {
+    apr_pool_t *p;
+    char *out;
+} seqs_t;
+
+static int collect_seq(void *baton, const mt_event_t *e)
+{
+    seqs_t *s = baton;
+    s->out = apr_psprintf(s->p, "%s%s%u", s->out, *s->out ? "," : "", e->seq);
+    return 0;
+}
+
+/* The seqs of hop @a msg's events, "0,1,2"; "ERR: ..." on error. */
+static const char *seqs_of(mt_txn_t *t, apr_pool_t *p, apr_uint64_t msg)
+{
+    seqs_t s;
+    const char *err;
+    s.p = p;
+    s.out = "";
+    err = mt_store_events(t, p, msg, collect_seq, &s);
+    return err ? apr_pstrcat(p, "ERR: ", err, NULL) : s.out;
+}
+
+static int cmp_seq(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+    return (x > y) - (x < y);
+}
+
+/* @a n seqs, sorted, "0,1,2". */
+static const char *seq_list(apr_pool_t *p, const unsigned *seqs, int n)
+{
+    unsigned *s = apr_palloc(p, (n ? (size_t)n : 1) * sizeof(*s));
+    const char *out = "";
+    int i;
+    if (n)
+        memcpy(s, seqs, (size_t)n * sizeof(*s));
+    qsort(s, (size_t)n, sizeof(*s), cmp_seq);
+    for (i = 0; i < n; i++)
+        out = apr_psprintf(p, "%s%s%u", out, i ? "," : "", s[i]);
+    return out;
+}
+
+/* @a s with every '@' replaced by @a key. */
+static const char *with_key(apr_pool_t *p, const char *s, apr_uint64_t key)
+{
+    const char *k = apr_psprintf(p, "%" APR_UINT64_T_FMT, key), *at;
+    const char *out = "";
+    while ((at = strchr(s, '@')) != NULL) {
+        out = apr_psprintf(p, "%s%.*s%s", out, (int)(at - s), s, k);
+        s = at + 1;
+    }
+    return apr_pstrcat(p, out, s, NULL);
+}
+
+/* The lines of @a all that name hop @a key ("KEY/"), each ending in \n. */
+static const char *lines_of(apr_pool_t *p, const char *all, apr_uint64_t key)
+{
+    const char *k = apr_psprintf(p, " %" APR_UINT64_T_FMT "/", key), *nl;
+    const char *out = "";
+    for (; *all; all = nl + 1) {
+        nl = strchr(all, '\n');
+        if (strstr(apr_pstrndup(p, all, (apr_size_t)(nl - all)), k))
+            out = apr_psprintf(p, "%s%.*s", out, (int)(nl - all + 1), all);
+    }
+    return out;
+}
+
+/* An event in a chunk: its length, then fact 8, time 0 and eight NULL strings. */
+#define EV_RAW "\x0a\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00"
+
+static void test_chunks(apr_pool_t *p, const char *dir)
+{
+    /* Each transaction: seqs put in that order; "?" reads the hop's events
+     * back inside the transaction; a final "!" aborts it. */
+    static const struct {
+        const char *name;
+        const char *txns[4];
+        const char *want;
+        int records;
+    } cases[] = {
+        { "one transaction", { "0 1 2" }, "0,1,2", 1 },
+        { "three transactions", { "0 1", "2", "3 4 5" }, "0,1,2,3,4,5", 3 },
+        { "a seq left out starts another chunk", { "0 1 3 4" }, "0,1,3,4", 2 },
+        { "descending seqs", { "2 1 0" }, "0,1,2", 3 },
+        { "a gap filled by a later transaction", { "0 2", "1" }, "0,1,2", 3 },
+        { "an abort discards its events", { "0 1", "2 3 !", "2" }, "0,1,2", 2 },
+        { "read back inside each transaction", { "0 1 ?", "2 3 ?" }, "0,1,2,3", 2 },
+        { "events put after a read: another chunk", { "0 1 ? 2 3 ?" }, "0,1,2,3", 2 },
+        { "written for a read, then aborted", { "0", "1 ? !" }, "0", 1 },
+        { "a hop with no events", { "" }, "", 0 },
+        { "the highest seqs", { "4294967293", "4294967294" }, "4294967293,4294967294", 2 },
+    };
+    enum { NC = sizeof(cases) / sizeof(cases[0]) };
+    mt_msg_t m[NC], h;
+    apr_uint64_t hops[4] = { 0, NC, 0, 0 }, total = 0, cnt, nh, ne;
+    const char *err, *v;
+    mt_store_t *st;
+    mt_txn_t *t;
+    size_t c;
+    int i, e = 0;
+
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    ok(!err, "chunks: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    for (c = 0; c < NC; c++) {
+        unsigned done[16] = { 0 }, now[16], max = 0;
+        int nd = 0, tx;
+
+        /* The hop first, with as many events as its highest seq says. */
+        for (tx = 0; tx < 4 && cases[c].txns[tx]; tx++) {
+            const char *s = cases[c].txns[tx];
+            char *end;
+            for (; *s; s = end) {
+                unsigned long n = strtoul(s, &end, 10);
+                if (end == s) {
+                    end++;
+                    continue;
+                }
+                if (n + 1 > max)
+                    max = (unsigned)(n + 1);
+            }
+        }
+        m[c] = mkhop(p, MT_HOP_POSTFIX, "mx1", apr_psprintf(p, "C%u", (unsigned)c), NULL, NULL,
+                     10, 20);
+        m[c].nevents = max;
+        store_hop(st, p, &m[c], 0, &err);
+        e += err != NULL;
+        for (tx = 0; tx < 4 && cases[c].txns[tx]; tx++) {
+            const char *s = cases[c].txns[tx];
+            int nn = nd, abort_it = 0, reads = 0;
+            char *end;
+
+            memcpy(now, done, sizeof(done));
+            mt_store_begin(st, p, &t);
+            for (; *s; s = end) {
+                unsigned long n = strtoul(s, &end, 10);
+                if (end != s) {
+                    mt_event_t ev = next_event(&m[c], MT_FACT_DELIVER, 100 + (apr_time_t)n,
+                                               apr_psprintf(p, "r%lu@example.org", n));
+                    if (nn == 16) {
+                        e++;        /* a case with more seqs than this test keeps */
+                        continue;
+                    }
+                    ev.seq = (unsigned)n;
+                    now[nn++] = (unsigned)n;
+                    if ((err = mt_store_event_put(t, &ev)) != NULL) {
+                        printf("# %s\n", err);
+                        e++;
+                    }
+                    continue;
+                }
+                if (*end == '?')
+                    is_str(seqs_of(t, p, m[c].key), seq_list(p, now, nn),
+                           "chunks: %s: transaction %d reads its own events (%d)",
+                           cases[c].name, tx + 1, ++reads);
+                abort_it |= *end == '!';
+                end++;
+            }
+            if (abort_it) {
+                mt_store_abort(t);
+            }
+            else {
+                e += mt_store_commit(t) != NULL;
+                memcpy(done, now, sizeof(now));
+                nd = nn;
+            }
+        }
+        mt_store_begin(st, p, &t);
+        is_str(seqs_of(t, p, m[c].key), cases[c].want, "chunks: %s: the events in seq order",
+               cases[c].name);
+        mt_store_abort(t);
+        total += (apr_uint64_t)nd;
+    }
+    ok(!e, "chunks: every transaction went through");
+
+    /* The fields of events from several chunks. */
+    mt_store_begin(st, p, &t);
+    {
+        events_t got;
+        get_events(t, p, m[1].key, &got);
+        ok(got.n == 6 && got.ev[4].time == 104 && got.ev[4].fact == MT_FACT_DELIVER
+           && str_eq(got.ev[4].recipient, "r4@example.org") && got.ev[4].msg == m[1].key
+           && got.ev[4].seq == 4 && got.ev[4].relay == NULL,
+           "chunks: an event of a later chunk comes back whole");
+    }
+    mt_store_abort(t);
+    test_stats(st, p, hops, total, 0, 10, 20, "chunks");
+    v = verify_all(st, p, &cnt);
+    is_str(v, "", "chunks: verify finds nothing wrong");
+
+    /* Stats and delete inside the transaction that put the events. */
+    h = mkhop(p, MT_HOP_POSTFIX, "mx1", "INTXN", NULL, NULL, 10, 20);
+    mt_store_begin(st, p, &t);
+    mt_store_msg_new(t, &h);
+    for (i = 0; i < 3; i++) {
+        mt_event_t ev = next_event(&h, MT_FACT_DEFER, 10 + i, NULL);
+        mt_store_event_put(t, &ev);
+    }
+    mt_store_msg_put(t, &h);
+    {
+        mt_store_stats_t s;
+        err = mt_store_stats(t, p, &s);
+        ok(!err && s.events == total + 3, "chunks: stats inside the transaction counts its "
+           "events (%d)", (int)s.events);
+    }
+    err = mt_store_msg_del(t, h.key);
+    ok(!err && !mt_store_commit(t), "chunks: a hop deleted in the transaction that put its events");
+    mt_store_begin(st, p, &t);
+    is_str(seqs_of(t, p, h.key), "", "chunks: its events are gone");
+    mt_store_abort(t);
+    is_str(verify_all(st, p, &cnt), "", "chunks: and none is left behind");
+
+    /* A seq put twice in one transaction. */
+    mt_store_begin(st, p, &t);
+    {
+        mt_event_t ev = next_event(&m[0], MT_FACT_DEFER, 1, NULL);
+        ev.seq = 7;
+        err = mt_store_event_put(t, &ev);
+        ev.seq = 8;
+        if (!err)
+            err = mt_store_event_put(t, &ev);
+        ok(!err, "chunks: seqs 7 and 8 put");
+        ev.seq = 7;
+        like(mt_store_event_put(t, &ev), apr_psprintf(p, "event %" APR_UINT64_T_FMT "/7 is "
+             "written twice in one transaction", m[0].key), "chunks: seq 7 again is refused");
+        ev.seq = 6;
+        ok(!mt_store_event_put(t, &ev), "chunks: seq 6 is another chunk");
+        ev.seq = 8;
+        like(mt_store_event_put(t, &ev), "/8 is written twice",
+             "chunks: seq 8 again, behind another chunk, is refused");
+    }
+    mt_store_abort(t);
+    mt_store_close(st);
+
+    /* One record per hop per transaction and per run of seqs. */
+    for (c = 0; c < NC; c++) {
+        unsigned char pk[8];
+        be64(pk, m[c].key);
+        is_int(raw_count(dir, "events", pk, 8), cases[c].records, "chunks: %s: records: %d",
+               cases[c].name, cases[c].records);
+    }
+
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    if (!st)
+        return;
+    err = mt_store_purge(st, p, INT64_MAX, 4, &nh, &ne);
+    ok(!err && nh == NC && ne == total, "chunks: purge counts %d hops, %d events (got %d, %d)",
+       (int)NC, (int)total, (int)nh, (int)ne);
+    hops[1] = 0;
+    test_stats(st, p, hops, 0, 0, 0, 0, "chunks purged");
+    mt_store_close(st);
+}
+
+/* Chunks planted behind the store's back: verify names what is wrong with
+ * each, mt_store_events refuses them, nothing crashes. */
+static void test_chunk_damage(apr_pool_t *p, const char *dir)
+{
+    /* Records of hop @ (nevents 5), at seqs first and, for two, first2. */
+    static const struct {
+        const char *name;
+        unsigned first;
+        const char *rec;
+        unsigned len;
+        unsigned first2;
+        const char *rec2;
+        unsigned len2;
+        const char *problems, *refused;
+    } cases[] = {
+        { "a count above the events held", 0, "\x01\x03" EV_RAW EV_RAW, 24, 0, NULL, 0,
+          "events: the chunk of events from @/0 says 3 events, its bytes hold 2\n",
+          "event @/2 is damaged (run verify)" },
+        { "a truncated event", 0, "\x01\x02" EV_RAW "\x0a\x08\x00", 16, 0, NULL, 0,
+          "events: event @/1 is damaged\n", "event @/1 is damaged (run verify)" },
+        { "an event that does not decode", 2, "\x01\x02" EV_RAW "\x03\x08\x00\x05", 17, 0,
+          NULL, 0, "events: event @/3 is damaged\n", "event @/3 is damaged (run verify)" },
+        { "bytes after the events", 0, "\x01\x01" EV_RAW "\x00", 14, 0, NULL, 0,
+          "events: the chunk of events from @/0 has 1 bytes after its 1 events\n",
+          "event @/0 is damaged (run verify)" },
+        { "a huge count", 0, "\x01\xff\xff\xff\xff\x0f" EV_RAW, 17, 0, NULL, 0,
+          "events: the chunk of events from @/0 says 4294967295 events, its bytes hold 1\n",
+          "event @/1 is damaged (run verify)" },
+        { "a count of 0", 1, "\x01\x00", 2, 0, NULL, 0,
+          "events: the chunk of events from @/1 is damaged\n",
+          "event @/1 is damaged (run verify)" },
+        { "another chunk version", 0, "\x02\x01" EV_RAW, 13, 0, NULL, 0,
+          "events: the chunk of events from @/0 is damaged\n",
+          "event @/0 is damaged (run verify)" },
+        { "an empty record", 0, "", 0, 0, NULL, 0,
+          "events: the chunk of events from @/0 is damaged\n",
+          "event @/0 is damaged (run verify)" },
+        { "seqs past 2^32", 4294967295u, "\x01\x02" EV_RAW EV_RAW, 24, 0, NULL, 0,
+          "events: the chunk of events from @/4294967295 is damaged\n"
+          "events: event @/4294967295 is beyond the hop's 5 events\n",
+          "event @/4294967295 is damaged (run verify)" },
+        { "overlapping chunks", 0, "\x01\x02" EV_RAW EV_RAW, 24, 1, "\x01\x01" EV_RAW, 13,
+          "events: the chunk of events from @/1 overlaps the one before, which ends at 1\n",
+          "event @/1 is damaged (run verify)" },
+        { "a good chunk after a damaged one", 0, "\x01\x03" EV_RAW, 13, 3, "\x01\x02" EV_RAW
+          EV_RAW, 24, "events: the chunk of events from @/0 says 3 events, its bytes hold 1\n",
+          "event @/1 is damaged (run verify)" },
+    };
+    enum { NC = sizeof(cases) / sizeof(cases[0]) };
+    apr_uint64_t keys[NC], cnt;
+    unsigned char k[12], rec[4096];
+    unsigned rlen, j, n = 0;
+    const char *err, *v;
+    mt_store_t *st;
+    mt_txn_t *t;
+    mt_msg_t m;
+    size_t c;
+    int e = 0, fails = 0, crashes = 0;
+
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    ok(!err, "chunk damage: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    for (c = 0; c < NC; c++) {
+        m = mkhop(p, MT_HOP_POSTFIX, "mx1", apr_psprintf(p, "D%u", (unsigned)c), NULL, NULL, 1, 2);
+        m.nevents = 5;
+        keys[c] = store_hop(st, p, &m, 0, &err);
+        e += err != NULL;
+    }
+    /* A good chunk of three events to damage: every truncation, a byte
+     * more, each byte flipped; under hop keys 3000000 + n. */
+    m = mkhop(p, MT_HOP_POSTFIX, "mx1", "FUZZ", NULL, NULL, 1, 2);
+    store_hop(st, p, &m, 3, &err);
+    e += err != NULL;
+    ok(!e, "chunk damage: hops stored");
+    mt_store_close(st);
+
+    for (c = 0; c < NC; c++) {
+        be64(k, keys[c]);
+        k[8] = (unsigned char)(cases[c].first >> 24);
+        k[9] = (unsigned char)(cases[c].first >> 16);
+        k[10] = (unsigned char)(cases[c].first >> 8);
+        k[11] = (unsigned char)cases[c].first;
+        e += raw_op(dir, "events", k, 12, cases[c].rec, cases[c].len, NULL, NULL) != 0;
+        if (cases[c].rec2) {
+            k[8] = k[9] = k[10] = 0;
+            k[11] = (unsigned char)cases[c].first2;
+            e += raw_op(dir, "events", k, 12, cases[c].rec2, cases[c].len2, NULL, NULL) != 0;
+        }
+    }
+    be64(k, m.key);
+    memset(k + 8, 0, 4);
+    rlen = sizeof(rec);
+    e += raw_op(dir, "events", k, 12, NULL, 0, rec, &rlen) != 0;
+    ok(!e && rlen > 40 && rlen < 200, "chunk damage: planted; a chunk of 3 events is %u bytes",
+       rlen);
+    {
+        unsigned char buf[256];
+        for (j = 0; j <= rlen; j++, n++) {         /* truncations, then one byte more */
+            be64(k, 3000000 + n);
+            memcpy(buf, rec, rlen);
+            buf[rlen] = 0;
+            e += raw_op(dir, "events", k, 12, buf, j < rlen ? j : rlen + 1, NULL, NULL) != 0;
+        }
+        for (j = 0; j < rlen; j++, n++) {
+            be64(k, 3000000 + n);
+            memcpy(buf, rec, rlen);
+            buf[j] ^= 0xff;
+            e += raw_op(dir, "events", k, 12, buf, rlen, NULL, NULL) != 0;
+        }
+    }
+    ok(!e, "chunk damage: %u damaged variants planted", n);
+
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    if (!st)
+        return;
+    v = verify_all(st, p, &cnt);
+    mt_store_begin(st, p, &t);
+    for (c = 0; c < NC; c++) {
+        is_str(lines_of(p, v, keys[c]), with_key(p, cases[c].problems, keys[c]),
+               "chunk damage: %s: verify says so", cases[c].name);
+        like(seqs_of(t, p, keys[c]), with_key(p, cases[c].refused, keys[c]),
+             "chunk damage: %s: the events are refused", cases[c].name);
+    }
+    {
+        apr_pool_t *ip;
+        mt_store_stats_t s;
+        apr_pool_create(&ip, p);
+        for (j = 0; j < n; j++) {
+            const char *got;
+            apr_pool_clear(ip);
+            got = seqs_of(t, ip, 3000000 + j);
+            if (j < rlen + 1)
+                fails += strstr(got, "is damaged (run verify)") != NULL;
+            else
+                crashes += strcmp(got, "0,1,2") != 0 && !strstr(got, "is damaged (run verify)");
+        }
+        is_int(fails, rlen + 1, "chunk damage: every truncation and a byte more are refused");
+        is_int(crashes, 0, "chunk damage: flipped bytes: the events or refused, nothing else");
+        like(mt_store_stats(t, p, &s), "is damaged (run verify)",
+             "chunk damage: stats refuses a chunk whose head does not decode");
+        apr_pool_destroy(ip);
+    }
+    mt_store_abort(t);
+    ok(cnt >= NC + rlen + 1, "chunk damage: verify reports the variants (%d problems)", (int)cnt);
+    mt_store_close(st);
+}
+
 /* A directory for an index whose durability is not under test: commits do
  * not wait for the disk (Berkeley DB reads DB_CONFIG when it opens). */
 static const char *fast_tmpdir(apr_pool_t *p)
@@ -1266,6 +1700,18 @@ static void test_hops(apr_pool_t *p)
     dir = fast_tmpdir(p);
     apr_pool_create(&sp, p);
     test_verify(sp, dir);
+    apr_pool_destroy(sp);
+    tmpdir_remove(p, dir);
+
+    dir = fast_tmpdir(p);
+    apr_pool_create(&sp, p);
+    test_chunks(sp, dir);
+    apr_pool_destroy(sp);
+    tmpdir_remove(p, dir);
+
+    dir = fast_tmpdir(p);
+    apr_pool_create(&sp, p);
+    test_chunk_damage(sp, dir);
     apr_pool_destroy(sp);
     tmpdir_remove(p, dir);
 }
@@ -1428,6 +1874,10 @@ int main(int argc, const char *const *argv)
     }
 
     /* Another format version is refused, by name, for writers and readers. */
+    ok(set_format(dir, 1) == 0, "format record rewritten to 1");
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    like(err, "is in format 1; this build reads format",
+         "an index of format 1 (a record per event) is refused");
     ok(set_format(dir, MT_STORE_FORMAT + 1) == 0, "format record rewritten");
     err = mt_store_open(p, dir, MT_STORE_READER, &rd);
     like(err, "this build reads format", "reader refuses another format");
