@@ -22,21 +22,19 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 OUT=${1:?usage: t/fuzz/seeds.sh OUTDIR}
 DATA=$SRC/t/data
 
-# put DIR: stdin into DIR/<sha1 of it>
-put() {
-    local tmp sum
-    tmp=$(mktemp "$1/.seed.XXXXXX")
-    cat >"$tmp"
-    sum=$(sha1sum <"$tmp" | cut -d' ' -f1)
-    mv -f "$tmp" "$1/$sum"
+export LC_ALL=C
+
+# lines FILE DIR: one seed per non-empty line, named .seed-N until named()
+lines() {
+    awk -v d="$2" -v tag="$(basename "$1")" \
+        'length { f = sprintf("%s/.seed-%s-%06d", d, tag, NR); print > f; close(f) }' "$1"
 }
 
-# lines FILE DIR: one seed per non-empty line
-lines() {
-    local line
-    while IFS= read -r line || [ -n "$line" ]; do
-        [ -n "$line" ] && printf '%s\n' "$line" | put "$2"
-    done <"$1"
+# named DIR: rename DIR/.seed-* after the SHA-1 of their content
+named() {
+    local sum f
+    (cd "$1" && find . -maxdepth 1 -name '.seed-*' -print0 | xargs -0 -r sha1sum) \
+        | while read -r sum f; do mv -f "$1/${f#./}" "$1/$sum"; done
 }
 
 for t in soap postfix dovecot msgtrk syslog rfc2047; do
@@ -51,19 +49,23 @@ lines "$DATA/dovecot/dovecot.log" "$OUT/dovecot"
 lines "$DATA/postfix/mail.log" "$OUT/syslog"
 lines "$DATA/dovecot/dovecot.log" "$OUT/syslog"
 
+# the Subject of "header Subject: VALUE from CLIENT; from=<...", without a newline
 sed -n 's/.*: info: header Subject: \(.*\) from [^ ]*; from=<.*/\1/p' "$DATA/postfix/mail.log" \
-    | while IFS= read -r v; do printf '%s' "$v" | put "$OUT/rfc2047"; done
+    | awk -v d="$OUT/rfc2047" '{ f = sprintf("%s/.seed-subject-%06d", d, NR); printf "%s", $0 > f; close(f) }'
 
 for f in "$DATA"/msgtrk/*.LOG; do
-    head=$(mktemp)
-    # header lines: those starting with '#', the first possibly after a BOM
-    LC_ALL=C grep -a $'^\(\xEF\xBB\xBF\)\?#' "$f" >"$head" || true
-    LC_ALL=C grep -av $'^\(\xEF\xBB\xBF\)\?#' "$f" | while IFS= read -r row; do
-        [ -n "$row" ] || continue
-        { cat "$head"; printf '%s\n' "$row"; } | put "$OUT/msgtrk"
-        printf '%s\n' "${row%%,*}" | put "$OUT/syslog"
-    done
-    rm -f "$head"
+    # header lines start with '#', the first one possibly after a BOM
+    awk -v d="$OUT/msgtrk" -v s="$OUT/syslog" -v tag="$(basename "$f")" '
+        /^#/ || /^\357\273\277#/ { head = head $0 "\n"; next }
+        length {
+            g = sprintf("%s/.seed-%s-%06d", d, tag, NR); printf "%s%s\n", head, $0 > g; close(g)
+            t = $0; sub(/,.*/, "", t)
+            g = sprintf("%s/.seed-%s-%06d", s, tag, NR); print t > g; close(g)
+        }' "$f"
+done
+
+for t in postfix dovecot msgtrk syslog rfc2047; do
+    named "$OUT/$t"
 done
 
 for t in soap postfix dovecot msgtrk syslog rfc2047; do
