@@ -24,7 +24,7 @@ CORE=(mt_error mt_log mt_out mt_utf8 mt_time mt_logrec mt_syslog mt_rfc2047
 
 # Pool functions the targets replace with malloc()-backed ones (t/fuzz/fuzz.c).
 WRAP=(apr_palloc apr_pstrdup apr_pstrmemdup apr_pstrndup apr_pmemdup apr_pstrcat
-      apr_psprintf apr_pvsprintf)
+      apr_psprintf apr_pvsprintf apr_array_make apr_array_push)
 
 command -v "$CC" >/dev/null || { echo "build.sh: $CC not found (Debian: apt-get install clang libclang-rt-dev)" >&2; exit 1; }
 DEPS_CFLAGS=$(pkg-config --cflags apr-1 apr-util-1 libxml-2.0)

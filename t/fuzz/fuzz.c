@@ -71,6 +71,8 @@ char *__wrap_apr_pstrcat(apr_pool_t *p, ...);
 char *__wrap_apr_pvsprintf(apr_pool_t *p, const char *fmt, va_list ap);
 char *__wrap_apr_psprintf(apr_pool_t *p, const char *fmt, ...);
 char *__real_apr_pvsprintf(apr_pool_t *p, const char *fmt, va_list ap);
+apr_array_header_t *__wrap_apr_array_make(apr_pool_t *p, int nelts, int elt_size);
+void *__wrap_apr_array_push(apr_array_header_t *arr);
 
 void *__wrap_apr_palloc(apr_pool_t *p, apr_size_t size)
 {
@@ -167,6 +169,37 @@ char *__wrap_apr_psprintf(apr_pool_t *p, const char *fmt, ...)
     d = __wrap_apr_pvsprintf(p, fmt, ap);
     va_end(ap);
     return d;
+}
+
+/* Arrays as APR makes them, but with the elements in a block of their own
+ * that is exactly as large as the elements allocated. */
+apr_array_header_t *__wrap_apr_array_make(apr_pool_t *p, int nelts, int elt_size)
+{
+    apr_array_header_t *arr = __wrap_apr_palloc(p, sizeof(*arr));
+
+    if (nelts < 1)
+        nelts = 1;
+    arr->elts = __wrap_apr_palloc(p, (apr_size_t)nelts * (apr_size_t)elt_size);
+    memset(arr->elts, 0, (apr_size_t)nelts * (apr_size_t)elt_size);
+    arr->pool = p;
+    arr->elt_size = elt_size;
+    arr->nelts = 0;
+    arr->nalloc = nelts;
+    return arr;
+}
+
+void *__wrap_apr_array_push(apr_array_header_t *arr)
+{
+    if (arr->nelts == arr->nalloc) {
+        int n = arr->nalloc ? arr->nalloc * 2 : 1;
+        char *elts = __wrap_apr_palloc(arr->pool, (apr_size_t)n * (apr_size_t)arr->elt_size);
+        memcpy(elts, arr->elts, (apr_size_t)arr->nalloc * (apr_size_t)arr->elt_size);
+        memset(elts + (apr_size_t)arr->nalloc * (apr_size_t)arr->elt_size, 0,
+               (apr_size_t)(n - arr->nalloc) * (apr_size_t)arr->elt_size);
+        arr->elts = elts;
+        arr->nalloc = n;
+    }
+    return arr->elts + (apr_size_t)arr->elt_size * (apr_size_t)arr->nelts++;
 }
 
 /* ------------------------------------------------------------------ set-up */
