@@ -7,12 +7,18 @@
 #   MSGTRACK_FUZZ_DIR=DIR            work directory (default: a new one under
 #                                    ${TMPDIR:-/tmp}); reuse one to go on from its corpus
 #   MSGTRACK_FUZZ_ARGS="-jobs=..."   more libFuzzer options for every run
+#   MSGTRACK_FUZZ_COVERAGE=0         no source coverage table (default: 1 when
+#                                    llvm-profdata and llvm-cov are installed)
 #   CC=clang-14                      the clang to build with (t/fuzz/build.sh)
 #
 # The work directory (printed first, kept afterwards) holds
 #   bin/       the targets          seeds/<t>/    written by t/fuzz/seeds.sh
 #   corpus/<t>/  what the fuzzer kept (seeds are read, never written)
 #   crashes/<t>/ crash-*, leak-*, timeout-*, oom-* inputs   logs/<t>.log  its output
+#   cov/       the targets built for coverage, and their profiles
+# After the runs, the corpus and seeds of each target are replayed through a
+# build for llvm-cov, which gives the share of lines and branches of the
+# target's own source files that they reach.
 # When a target crashes it is started again on its corpus for the rest of its
 # SECONDS, so one run can find several crashes. Replay one with
 #   DIR/bin/fuzz_<t> DIR/crashes/<t>/crash-...
@@ -101,5 +107,41 @@ printf '%-8s %7s %10s %9s %14s %6s %7s %7s\n' target seconds execs execs/s 'cov/
 printf '%s\n' "${rows[@]}"
 echo
 echo "cov: edges of the target's code reached (of those instrumented); ft: libFuzzer's features"
+
+# The source files each target is about (its coverage table rows).
+sources() {
+    case $1 in
+        soap) echo mt_soap mt_schema mt_request ;;
+        postfix) echo mt_parse_postfix mt_syslog mt_rfc2047 ;;
+        dovecot) echo mt_parse_dovecot mt_syslog ;;
+        msgtrk) echo mt_parse_msgtrk ;;
+        syslog) echo mt_syslog mt_time ;;
+        rfc2047) echo mt_rfc2047 mt_utf8 ;;
+    esac
+}
+
+if [ "${MSGTRACK_FUZZ_COVERAGE:-1}" = 1 ] && command -v llvm-profdata >/dev/null \
+    && command -v llvm-cov >/dev/null; then
+    "$SRC/t/fuzz/build.sh" "$W/cov" coverage 2>/dev/null
+    echo
+    printf '%-8s %-20s %14s %16s %16s\n' target file lines branches functions
+    for t in "${TARGETS[@]}"; do
+        rm -f "$W/cov/$t".prof*
+        LLVM_PROFILE_FILE="$W/cov/$t.profraw" "$W/cov/fuzz_$t" -runs=0 \
+            "$W/corpus/$t" "$W/seeds/$t" >"$W/logs/$t.cov.log" 2>&1 || true
+        llvm-profdata merge -sparse -o "$W/cov/$t.profdata" "$W/cov/$t.profraw"
+        files=()
+        for f in $(sources "$t"); do files+=("$SRC/mod_msgtrack/$f.c"); done
+        # llvm-cov report: Filename Regions Missed Cover Functions Missed Executed
+        #                  Lines Missed Cover Branches Missed Cover
+        llvm-cov report "$W/cov/fuzz_$t" -instr-profile="$W/cov/$t.profdata" "${files[@]}" \
+            | awk -v t="$t" '$1 ~ /\.c$/ {
+                  f = $1; sub(/.*\//, "", f)
+                  printf "%-8s %-20s %6s of %5s %8s of %5s %8s of %5s\n", t, f,
+                         $10, $8, $13, $11, $7, $5 }'
+    done
+    echo
+    echo "lines, branches, functions: the share of the file's reached by the corpus and seeds"
+fi
 echo "corpus:  $W/corpus    crashes: $W/crashes    logs: $W/logs"
 exit $rc

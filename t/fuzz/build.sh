@@ -2,6 +2,9 @@
 # t/fuzz/build.sh: build the libFuzzer targets with clang, ASan and UBSan.
 #
 #   t/fuzz/build.sh OUTDIR        the targets OUTDIR/fuzz_<name>, one per line of TARGETS
+#   t/fuzz/build.sh OUTDIR coverage   the same for source coverage instead of the
+#                                 sanitizers (-fprofile-instr-generate, for
+#                                 llvm-cov; bench/fuzz.sh replays corpora with them)
 #   CC=clang-14                   another clang (default: clang)
 #
 # The core sources a target needs are compiled here with clang, straight from
@@ -13,7 +16,8 @@
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
-OUT=${1:?usage: t/fuzz/build.sh OUTDIR}
+OUT=${1:?usage: t/fuzz/build.sh OUTDIR [coverage]}
+MODE=${2:-sanitizers}
 CC=${CC:-clang}
 
 # t/fuzz/fuzz_<name>.c for each
@@ -30,7 +34,11 @@ command -v "$CC" >/dev/null || { echo "build.sh: $CC not found (Debian: apt-get 
 DEPS_CFLAGS=$(pkg-config --cflags apr-1 apr-util-1 libxml-2.0)
 DEPS_LIBS=$(pkg-config --libs apr-1 apr-util-1 libxml-2.0)
 
-SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
+case $MODE in
+    sanitizers) SAN="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" ;;
+    coverage) SAN="-fprofile-instr-generate -fcoverage-mapping" ;;
+    *) echo "build.sh: unknown mode '$MODE' (sanitizers or coverage)" >&2; exit 2 ;;
+esac
 # shellcheck disable=SC2086
 CFLAGS="-std=c11 -g -O1 $SAN -Wall -Wextra -Wno-unused-parameter $DEPS_CFLAGS -I$SRC/mod_msgtrack"
 LDWRAP=$(printf -- '-Wl,--wrap=%s ' "${WRAP[@]}")
@@ -55,4 +63,4 @@ for t in "${TARGETS[@]}"; do
         "$SRC/t/fuzz/fuzz_$t.c" "$OUT/obj/fuzz.o" "$OUT/obj/libmtfuzz.a" \
         $LDWRAP $DEPS_LIBS -o "$OUT/fuzz_$t"
 done
-echo "build.sh: built ${TARGETS[*]/#/fuzz_} in $OUT" >&2
+echo "build.sh: built ${TARGETS[*]/#/fuzz_} ($MODE) in $OUT" >&2
