@@ -87,14 +87,17 @@ for t in "${TARGETS[@]}"; do
             grep -E '^(==[0-9]+==ERROR|SUMMARY|.*invariant failed|artifact_prefix)' "$part" \
                 | sed "s/^/fuzz.sh: $t: /" >&2 || true
             # a crash while reading the corpus and seeds would only come back
-            grep -q 'INITED' "$part" || break
+            if ! grep -q 'INITED' "$part"; then
+                echo "fuzz.sh: $t: the crash is in its seeds or corpus: not started again" >&2
+                break
+            fi
         fi
     done
     rm -f "$W/logs/$t.part"
     secs=$(($(date +%s) - start))
     [ "$secs" -gt 0 ] || secs=1
     total=$(sed -n 's/^INFO: Loaded 1 modules *(\([0-9]*\) inline 8-bit counters.*/\1/p' "$log" | head -1)
-    last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1)
+    last=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1 || true)
     cov=$(sed -n 's/.* cov: \([0-9]*\).*/\1/p' <<<"$last")
     ft=$(sed -n 's/.* ft: \([0-9]*\).*/\1/p' <<<"$last")
     corpus=$(find "$W/corpus/$t" -type f | wc -l)
