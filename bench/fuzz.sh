@@ -52,7 +52,8 @@ export UBSAN_OPTIONS=${FUZZ_UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 "$SRC/t/fuzz/seeds.sh" "$W/seeds" >/dev/null
 
 # Largest input the fuzzer makes up: a SOAP body may be cut in 8 KiB pieces
-# (fuzz_soap.c), so let it go past that; a log line of a few KiB is plenty.
+# (fuzz_soap.c), so let it go past that; for the log parsers a few lines
+# (MSGTRK rows come with their header lines, 2 KiB in t/data).
 max_len() { case $1 in soap) echo 16384 ;; msgtrk) echo 8192 ;; *) echo 4096 ;; esac; }
 
 # stat_of FILE NAME: the value of the last "stat::NAME: N" in a libFuzzer log
