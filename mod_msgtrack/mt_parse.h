@@ -9,6 +9,7 @@
  *  -1  the line looks like one of ours but does not parse: @a why says what
  *      is wrong in a few words; the caller reports FILE:LINE: why, counts it,
  *      skips it, and goes on.
+ * With 0 and -1 the record's kind is MT_REC_NONE (rec->line is kept).
  * Records and their strings are allocated in @a rp.
  */
 #ifndef MT_PARSE_H

@@ -391,12 +391,11 @@ int mt_parse_dovecot_line(const mt_parse_opts_t *opts, const char *line, apr_poo
                 rc = 0;
     if (rc != 0)
         rc = parse_text(rp, text, rec, why);
-    if (rc == 0) {              /* leave nothing behind from the tag */
+    if (rc != 1) {              /* leave nothing behind from the tag or the fields */
         mt_logrec_clear(rec);
         rec->line = keep_line;
-    }
-    if (rc != 1)
         return rc;
+    }
     rec->format = MT_FORMAT_DOVECOT;
     rec->time = sl.time;
     rec->host = opts && opts->host ? opts->host : sl.host;

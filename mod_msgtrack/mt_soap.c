@@ -194,12 +194,14 @@ static void parse_chunk(mt_soap_parser_t *sp, const char *data, apr_size_t len, 
     void *saved_ctx = xmlStructuredErrorContext;
 
     xmlSetStructuredErrorFunc(sp, on_global_error);
-    do {
+    for (;;) {
         int n = len > (1 << 20) ? (1 << 20) : (int)len;
         xmlParseChunk(sp->ctxt, data, n, last && (apr_size_t)n == len);
-        data += n;
         len -= (apr_size_t)n;
-    } while (len > 0 && !sp->saw_doctype && !sp->saw_error);
+        if (len == 0 || sp->saw_doctype || sp->saw_error)
+            break;
+        data += n;      /* only now: data is NULL at the end of the body */
+    }
     xmlSetStructuredErrorFunc(saved_ctx, saved);
 }
 

@@ -1,17 +1,22 @@
 #!/usr/bin/env bash
 # scripts/test.sh: install what is missing, build with warnings as errors, run the
 # C unit tests and the Apache::Test suite as an unprivileged user, then do the same
-# with AddressSanitizer and UndefinedBehaviorSanitizer. Fails when any test fails,
-# when no test ran, or when a sanitizer reported anything.
+# with AddressSanitizer and UndefinedBehaviorSanitizer, and run the fuzz targets
+# (t/fuzz) briefly. Fails when any test fails, when no test ran, when a sanitizer
+# reported anything, or when a fuzz target crashed.
 #
 #   scripts/test.sh                 everything
 #   MSGTRACK_SANITIZE=0 scripts/test.sh   skip the sanitizer pass
+#   MSGTRACK_FUZZ=0 scripts/test.sh       skip the fuzz targets
+#   MSGTRACK_FUZZ_SECONDS=5         how long each fuzz target runs (after its seeds)
 #   MSGTRACK_TEST_USER=name         the unprivileged user to run as when started as root
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$SRC/scripts/debian-deps.sh"
 SANITIZE=${MSGTRACK_SANITIZE:-1}
+FUZZ=${MSGTRACK_FUZZ:-1}
+FUZZ_SECONDS=${MSGTRACK_FUZZ_SECONDS:-5}
 TEST_USER=${MSGTRACK_TEST_USER:-msgtrack-test}
 
 PACKAGES=(build-essential autoconf automake libtool pkg-config
@@ -19,7 +24,8 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config
           libxml2-dev libxml2-utils libdb-dev db5.3-util
           libapache2-mod-perl2 libwww-perl liblwp-protocol-https-perl libio-socket-ssl-perl
           libxml-libxml-perl python3-zeep curl openssl
-          gsoap libgsoap-dev libssl-dev zlib1g-dev)
+          gsoap libgsoap-dev libssl-dev zlib1g-dev
+          clang libclang-rt-dev)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
@@ -58,6 +64,17 @@ user_stage() {
     [ -x configure ] || ./bootstrap >bootstrap.log 2>&1 || { cat bootstrap.log; die "bootstrap failed"; }
 
     HTTPD_WRAPPER="" run_suites "$TREE/_build"
+
+    if [ "$FUZZ" = 1 ]; then
+        # Every seed (the sample logs, the suite's SOAP bodies, inputs that once
+        # crashed a target) is replayed, then each target fuzzes for a moment.
+        log "fuzz targets: seeds, then ${FUZZ_SECONDS}s each ($TREE/_build-fuzz)"
+        rm -rf "$TREE/_build-fuzz"
+        env -u ASAN_OPTIONS -u UBSAN_OPTIONS MSGTRACK_FUZZ_DIR="$TREE/_build-fuzz" MSGTRACK_FUZZ_COVERAGE=0 \
+            bash "$TREE/bench/fuzz.sh" "$FUZZ_SECONDS" \
+            || die "a fuzz target failed (inputs in $TREE/_build-fuzz/crashes, output in $TREE/_build-fuzz/logs)"
+        log "ok: fuzz targets"
+    fi
 
     if [ "$SANITIZE" = 1 ]; then
         # httpd is not built with ASan: the runtime must be loaded first.
@@ -102,10 +119,11 @@ if [ "$(id -u)" = 0 ]; then
     id "$TEST_USER" >/dev/null 2>&1 || useradd --system --create-home --shell /bin/bash "$TEST_USER"
     WORK=$(mktemp -d /tmp/msgtrack-test.XXXXXX)
     log "copying the tree to $WORK for $TEST_USER"
-    tar -C "$SRC" --exclude=./_build --exclude=./_build-asan --exclude=./.git -cf - . \
+    tar -C "$SRC" --exclude=./_build --exclude=./_build-asan --exclude=./_build-fuzz --exclude=./.git -cf - . \
         | tar -C "$WORK" -xf -
     chown -R "$TEST_USER": "$WORK"
     runuser -u "$TEST_USER" -- env MSGTRACK_TEST_STAGE=user MSGTRACK_SANITIZE="$SANITIZE" \
+        MSGTRACK_FUZZ="$FUZZ" MSGTRACK_FUZZ_SECONDS="$FUZZ_SECONDS" \
         PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" \
         bash "$WORK/scripts/test.sh"
     rc=$?

@@ -142,8 +142,21 @@ sub http_request {
     if (defined $a{content}) {
         $req->content($a{content});
         $req->header('Content-Length' => length $a{content});
+        _save_seed($a{content}) if $a{method} eq 'POST';
     }
     return _ua($a{scheme})->simple_request($req);
+}
+
+# With MSGTRACK_FUZZ_SEEDS=DIR, every POST body sent is also written to
+# DIR/<SHA-1 of the body>: how t/fuzz/seeds/soap was made (see t/fuzz/README).
+sub _save_seed {
+    my $body = shift;
+    my $dir = $ENV{MSGTRACK_FUZZ_SEEDS} or return;
+    require Digest::SHA;
+    my $file = File::Spec->catfile($dir, Digest::SHA::sha1_hex($body));
+    open my $fh, '>:raw', $file or die "cannot write $file: $!\n";
+    print $fh $body;
+    close $fh or die "cannot write $file: $!\n";
 }
 
 # soap_post(body => xml, path => ENDPOINT, content_type => 'text/xml; charset=utf-8'
