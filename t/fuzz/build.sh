@@ -46,21 +46,20 @@ LDWRAP=$(printf -- '-Wl,--wrap=%s ' "${WRAP[@]}")
 mkdir -p "$OUT/obj"
 OUT=$(cd "$OUT" && pwd)
 
-objs=()
-for c in "${CORE[@]}"; do
-    # shellcheck disable=SC2086
-    "$CC" $CFLAGS -fsanitize=fuzzer-no-link -c "$SRC/mod_msgtrack/$c.c" -o "$OUT/obj/$c.o"
-    objs+=("$OUT/obj/$c.o")
-done
+# As many compilers at once as there are CPUs (xargs fails when one does).
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+# shellcheck disable=SC2086
+printf '%s\n' "${CORE[@]}" | xargs -P "$JOBS" -I{} \
+    "$CC" $CFLAGS -fsanitize=fuzzer-no-link -c "$SRC/mod_msgtrack/{}.c" -o "$OUT/obj/{}.o"
 # shellcheck disable=SC2086
 "$CC" $CFLAGS -Werror -fsanitize=fuzzer-no-link -c "$SRC/t/fuzz/fuzz.c" -o "$OUT/obj/fuzz.o"
 rm -f "$OUT/obj/libmtfuzz.a"
-ar rcs "$OUT/obj/libmtfuzz.a" "${objs[@]}"
+(cd "$OUT/obj" && ar rcs libmtfuzz.a "${CORE[@]/%/.o}")
 
-for t in "${TARGETS[@]}"; do
-    # shellcheck disable=SC2086
+# shellcheck disable=SC2086
+printf '%s\n' "${TARGETS[@]}" | xargs -P "$JOBS" -I{} \
     "$CC" $CFLAGS -Werror -fsanitize=fuzzer -DFUZZ_SCHEMA_DIR="\"$SRC/schemas\"" \
-        "$SRC/t/fuzz/fuzz_$t.c" "$OUT/obj/fuzz.o" "$OUT/obj/libmtfuzz.a" \
-        $LDWRAP $DEPS_LIBS -o "$OUT/fuzz_$t"
-done
+        "$SRC/t/fuzz/fuzz_{}.c" "$OUT/obj/fuzz.o" "$OUT/obj/libmtfuzz.a" \
+        $LDWRAP $DEPS_LIBS -o "$OUT/fuzz_{}"
 echo "build.sh: built ${TARGETS[*]/#/fuzz_} ($MODE) in $OUT" >&2
