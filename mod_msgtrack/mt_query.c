@@ -375,8 +375,7 @@ static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_
 typedef struct {
     apr_time_t first;
     apr_uint64_t key;           /* the origin hop */
-    apr_uint64_t rkey;          /* the hop the recipients come from */
-    apr_uint64_t skey;          /* the hop the subject comes from */
+    mt_found_t *found;          /* the result, in find_t.res_pool */
 } cand_t;
 
 static int cand_cmp(const void *a, const void *b)
@@ -403,6 +402,15 @@ typedef struct {
     int (*cmp)(const void *, const void *);
     apr_hash_t *seen;
     apr_array_header_t *cands;   /* cand_t */
+    /* The results of cands (a subpool of the caller's pool). Built when a
+     * message matches, from the hops already read, so that no hop is read
+     * twice; when the cap trims cands, the survivors move to a new pool and
+     * the old one goes. */
+    apr_pool_t *res_pool, *res_parent;
+    /* Once the cap trimmed cands: the last candidate kept. A match that
+     * sorts after it cannot be among the results. */
+    cand_t cutoff;
+    int have_cutoff;
     long matches, scanned, hops;
     mt_error_t *err;
     apr_pool_t *err_pool;
@@ -437,6 +445,69 @@ static int visible_in_find(const find_t *f, const message_t *msg)
     return f->sender != NULL && msg_has_rcpt(msg, who->mailbox, 0);
 }
 
+/* The result for the message @a msg (in @a p; scratch in @a tp), from the
+ * hops gather() read. A caller that found a message sent to it (not
+ * privileged, not the sender) sees only itself among the recipients. */
+static mt_found_t *found_make(apr_pool_t *p, apr_pool_t *tp, const mt_viewer_t *who,
+                              const message_t *msg)
+{
+    const mt_msg_t *o = msg->origin;
+    mt_found_t *r = apr_pcalloc(p, sizeof(*r));
+
+    if (!who->privileged && !ieq(o->sender, who->mailbox)) {
+        r->recipients = strings(p);
+        push_str(r->recipients, apr_pstrdup(p, who->mailbox));
+    }
+    else {
+        r->recipients = sender_rcpts(p, tp, msg->rorigin);
+    }
+    r->report_id = mt_query_report_id(p, o);
+    r->message_id = apr_pstrdup(p, o->message_id);
+    r->sender = apr_pstrdup(p, o->sender);
+    r->subject = apr_pstrdup(p, msg->sorigin->subject);
+    r->submitted = o->first;
+    r->first_hop = apr_pstrdup(p, o->host);
+    r->previous_hop = apr_pstrdup(p, nz(o->client));
+    return r;
+}
+
+static mt_found_t *found_copy(apr_pool_t *p, const mt_found_t *f)
+{
+    mt_found_t *r = apr_pmemdup(p, f, sizeof(*f));
+    int i;
+
+    r->report_id = apr_pstrdup(p, f->report_id);
+    r->message_id = apr_pstrdup(p, f->message_id);
+    r->sender = apr_pstrdup(p, f->sender);
+    r->subject = apr_pstrdup(p, f->subject);
+    r->first_hop = apr_pstrdup(p, f->first_hop);
+    r->previous_hop = apr_pstrdup(p, f->previous_hop);
+    r->recipients = apr_array_make(p, f->recipients->nelts, sizeof(const char *));
+    for (i = 0; i < f->recipients->nelts; i++)
+        push_str(r->recipients, apr_pstrdup(p, APR_ARRAY_IDX(f->recipients, i, const char *)));
+    return r;
+}
+
+/* Keep the cap's worth of candidates that come first, their results in a
+ * new pool. */
+static void cands_trim(find_t *f)
+{
+    apr_pool_t *np;
+    int i;
+
+    qsort(f->cands->elts, (size_t)f->cands->nelts, sizeof(cand_t), f->cmp);
+    f->cands->nelts = f->cap;
+    f->cutoff = APR_ARRAY_IDX(f->cands, f->cap - 1, cand_t);
+    f->have_cutoff = 1;
+    apr_pool_create(&np, f->res_parent);
+    for (i = 0; i < f->cands->nelts; i++) {
+        cand_t *c = &APR_ARRAY_IDX(f->cands, i, cand_t);
+        c->found = found_copy(np, c->found);
+    }
+    apr_pool_destroy(f->res_pool);
+    f->res_pool = np;
+}
+
 static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
 {
     find_t *f = baton;
@@ -444,6 +515,7 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
     mt_msg_t *m;
     const mt_msg_t *o;
     message_t msg;
+    cand_t c;
     const char *err = NULL, *dkey;
     mt_error_t *e;
     int rc;
@@ -489,58 +561,15 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
         return 0;
 
     f->matches++;
-    APR_ARRAY_PUSH(f->cands, cand_t) = (cand_t){ o->first, o->key, msg.rorigin->key,
-                                                 msg.sorigin->key };
+    c = (cand_t){ o->first, o->key, NULL };
+    if (f->have_cutoff && f->cmp(&c, &f->cutoff) > 0)
+        return 0;
+    c.found = found_make(f->res_pool, hp, f->who, &msg);
+    APR_ARRAY_PUSH(f->cands, cand_t) = c;
     /* Keep memory bounded by the cap, not by the number of matches. */
-    if (f->cap > 0 && f->cands->nelts >= 2 * f->cap + 8) {
-        qsort(f->cands->elts, (size_t)f->cands->nelts, sizeof(cand_t), f->cmp);
-        f->cands->nelts = f->cap;
-    }
+    if (f->cap > 0 && f->cands->nelts >= 2 * f->cap + 8)
+        cands_trim(f);
     return 0;
-}
-
-/* The result for candidate @a c (in @a p; scratch in @a tp): 1, 0 when the
- * hop is gone, -1 on error (@a *err). A caller that found a message sent
- * to it (not privileged, not the sender) sees only itself among the
- * recipients. */
-static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const mt_viewer_t *who,
-                      const cand_t *c, mt_found_t *r, const char **err)
-{
-    mt_msg_t *o = apr_pcalloc(p, sizeof(*o)), *x;
-    int rc = mt_store_msg_get(txn, p, c->key, o, err);
-
-    if (rc <= 0)
-        return rc;
-    memset(r, 0, sizeof(*r));
-    if (!who->privileged && !ieq(o->sender, who->mailbox)) {
-        r->recipients = strings(p);
-        push_str(r->recipients, apr_pstrdup(p, who->mailbox));
-    }
-    r->report_id = mt_query_report_id(p, o);
-    r->message_id = o->message_id;
-    r->sender = o->sender;
-    r->subject = o->subject;
-    r->submitted = o->first;
-    r->first_hop = o->host;
-    r->previous_hop = nz(o->client);
-    if (r->recipients)
-        ;
-    else if (c->rkey == c->key)
-        r->recipients = sender_rcpts(p, tp, o);
-    else {
-        x = apr_pcalloc(tp, sizeof(*x));
-        if ((rc = mt_store_msg_get(txn, tp, c->rkey, x, err)) < 0)
-            return -1;
-        r->recipients = sender_rcpts(p, tp, rc ? x : o);
-    }
-    if (c->skey != c->key) {
-        x = apr_pcalloc(p, sizeof(*x));
-        if ((rc = mt_store_msg_get(txn, p, c->skey, x, err)) < 0)
-            return -1;
-        if (rc)
-            r->subject = x->subject;
-    }
-    return 1;
 }
 
 /* One index the planner may scan. */
@@ -655,6 +684,8 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
 
     apr_pool_create(&sp, p);
     apr_pool_create(&f.hit_pool, sp);
+    f.res_parent = p;
+    apr_pool_create(&f.res_pool, p);
     f.scan_pool = sp;
     f.seen = apr_hash_make(sp);
     f.cands = apr_array_make(sp, 64, sizeof(cand_t));
@@ -674,6 +705,7 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
     }
     if (f.err || err) {
         e = f.err ? f.err : transient(p, err);
+        apr_pool_destroy(f.res_pool);
         apr_pool_destroy(sp);
         return e;
     }
@@ -684,16 +716,8 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
         *truncated = 1;
         n = f.cap;
     }
-    for (i = 0; i < n; i++) {
-        mt_found_t r;
-        int rc = found_make(txn, p, sp, who, &APR_ARRAY_IDX(f.cands, i, cand_t), &r, &err);
-        if (rc < 0) {
-            apr_pool_destroy(sp);
-            return transient(p, err);
-        }
-        if (rc > 0)
-            APR_ARRAY_PUSH(*results, mt_found_t) = r;
-    }
+    for (i = 0; i < n; i++)
+        APR_ARRAY_PUSH(*results, mt_found_t) = *APR_ARRAY_IDX(f.cands, i, cand_t).found;
     apr_pool_destroy(sp);
     return NULL;
 }

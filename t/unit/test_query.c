@@ -799,6 +799,59 @@ static void test_find_more(apr_pool_t *p, mt_txn_t *t)
     }
 }
 
+/* Every field of a result, for comparing two lists. */
+static const char *found_full(apr_pool_t *p, const apr_array_header_t *res)
+{
+    const char *s = "";
+    int i, j;
+    for (i = 0; i < res->nelts; i++) {
+        const mt_found_t *f = &APR_ARRAY_IDX(res, i, mt_found_t);
+        s = apr_psprintf(p, "%s[%s|%s|%s|%s|%" APR_TIME_T_FMT "|%s|%s|", s, f->report_id,
+                         f->message_id ? f->message_id : "-", f->sender ? f->sender : "-",
+                         f->subject ? f->subject : "-", f->submitted,
+                         f->first_hop ? f->first_hop : "-",
+                         f->previous_hop ? f->previous_hop : "-");
+        for (j = 0; j < f->recipients->nelts; j++)
+            s = apr_pstrcat(p, s, APR_ARRAY_IDX(f->recipients, j, const char *), ",", NULL);
+        s = apr_pstrcat(p, s, "]", NULL);
+    }
+    return s;
+}
+
+/* A cap far below the matches: the candidates are trimmed again and again
+ * while scanning, and the results are those of the uncapped search, cut. */
+static void test_find_cap(apr_pool_t *p, mt_txn_t *t)
+{
+    int newest, cap;
+
+    for (newest = 0; newest <= 1; newest++) {
+        mt_find_t q;
+        apr_array_header_t *all = NULL, *res = NULL;
+        int trunc = -1;
+        mt_error_t *e;
+
+        memset(&q, 0, sizeof(q));
+        q.newest_first = newest;
+        e = mt_query_find(t, p, &PRIV, &q, &all, &trunc);
+        /* more than 2 * cap + 8 matches: trimmed at least once */
+        ok(!e && all->nelts > 14 && !trunc, "cap: %s, uncapped: %d results",
+           newest ? "newest first" : "oldest first", e ? -1 : all->nelts);
+        for (cap = 1; cap <= 3; cap++) {
+            apr_array_header_t *want = apr_array_make(p, cap, sizeof(mt_found_t));
+            int i;
+            for (i = 0; i < cap && all && i < all->nelts; i++)
+                APR_ARRAY_PUSH(want, mt_found_t) = APR_ARRAY_IDX(all, i, mt_found_t);
+            q.max_results = cap;
+            e = mt_query_find(t, p, &PRIV, &q, &res, &trunc);
+            ok(!e && trunc == 1, "cap %d, %s: truncated", cap,
+               newest ? "newest first" : "oldest first");
+            is_str(res ? found_full(p, res) : "", found_full(p, want),
+                   "cap %d, %s: the first results of the uncapped search, every field", cap,
+                   newest ? "newest first" : "oldest first");
+        }
+    }
+}
+
 /* What the stats say. */
 static void test_find_stats(apr_pool_t *p, mt_txn_t *t)
 {
@@ -1518,6 +1571,7 @@ int main(int argc, const char *const *argv)
         ok(!mt_store_begin(st, tp, &t), "read transaction");
         test_find(tp, t);
         test_find_more(tp, t);
+        test_find_cap(tp, t);
         test_find_stats(tp, t);
         test_find_fields(tp, t, &s);
         test_report(tp, t, &s);
