@@ -104,6 +104,11 @@ static void write_escaped(mt_out_t *out, const char *s, int attr)
         const char *rep = NULL;
         apr_size_t n = 1;
 
+        /* Printable ASCII that needs no escape: most of what is written. */
+        if (*p >= 0x20 && *p < 0x7F && *p != '&' && *p != '<' && *p != '>' && *p != '"') {
+            p++;
+            continue;
+        }
         switch (*p) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
@@ -144,7 +149,13 @@ void mt_out_attr(mt_out_t *out, const char *s)
 
 void mt_out_element(mt_out_t *out, const char *qname, const char *text)
 {
-    mt_out_printf(out, "<%s>", qname);
+    apr_size_t n = strlen(qname);
+
+    mt_out_write(out, "<", 1);
+    mt_out_write(out, qname, n);
+    mt_out_write(out, ">", 1);
     mt_out_text(out, text);
-    mt_out_printf(out, "</%s>", qname);
+    mt_out_write(out, "</", 2);
+    mt_out_write(out, qname, n);
+    mt_out_write(out, ">", 1);
 }

@@ -94,19 +94,24 @@ static int needs_escape(unsigned char c)
     return c == '=' || c == ',' || c == '+' || c <= 0x20 || c >= 0x7F;
 }
 
-static char *id_escape(apr_pool_t *p, const char *s)
+/* Bytes id_copy() writes for @a s. */
+static apr_size_t id_len(const char *s)
+{
+    const unsigned char *u;
+    apr_size_t n = 0;
+
+    for (u = (const unsigned char *)(s ? s : ""); *u; u++)
+        n += needs_escape(*u) ? 3 : 1;
+    return n;
+}
+
+/* Copy @a s escaped to @a o; returns the end. */
+static char *id_copy(char *o, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *u;
-    apr_size_t n = 0;
-    char *r, *o;
 
-    if (!s)
-        s = "";
-    for (u = (const unsigned char *)s; *u; u++)
-        n += needs_escape(*u) ? 3 : 1;
-    o = r = apr_palloc(p, n + 1);
-    for (u = (const unsigned char *)s; *u; u++) {
+    for (u = (const unsigned char *)(s ? s : ""); *u; u++) {
         if (needs_escape(*u)) {
             *o++ = '+';
             *o++ = hex[*u >> 4];
@@ -115,19 +120,34 @@ static char *id_escape(apr_pool_t *p, const char *s)
         else
             *o++ = (char)*u;
     }
-    *o = '\0';
-    return r;
+    return o;
 }
 
 const char *mt_query_report_id(apr_pool_t *p, const mt_msg_t *m)
 {
     const char *sender = m->sender ? m->sender : "";
     const char *at = strrchr(sender, '@');
+    const char *domain = at ? at + 1 : "";
+    char key[24], *r, *o;
+    apr_size_t klen;
 
-    return apr_psprintf(p, "Message-Id=%s,Server=%s,Internal-Id=%" APR_UINT64_T_FMT
-                        ",Sender=%s,Domain=%s", id_escape(p, m->message_id),
-                        id_escape(p, m->host), m->key, id_escape(p, sender),
-                        id_escape(p, at ? at + 1 : ""));
+    klen = (apr_size_t)apr_snprintf(key, sizeof(key), "%" APR_UINT64_T_FMT, m->key);
+    o = r = apr_palloc(p, sizeof("Message-Id=,Server=,Internal-Id=,Sender=,Domain=") + klen
+                          + id_len(m->message_id) + id_len(m->host) + id_len(sender)
+                          + id_len(domain));
+    memcpy(o, "Message-Id=", 11);
+    o = id_copy(o + 11, m->message_id);
+    memcpy(o, ",Server=", 8);
+    o = id_copy(o + 8, m->host);
+    memcpy(o, ",Internal-Id=", 13);
+    memcpy(o + 13, key, klen);
+    o += 13 + klen;
+    memcpy(o, ",Sender=", 8);
+    o = id_copy(o + 8, sender);
+    memcpy(o, ",Domain=", 8);
+    o = id_copy(o + 8, domain);
+    *o = '\0';
+    return r;
 }
 
 static int hexval(int c)
