@@ -216,13 +216,14 @@ static mt_out_t *response_out(request_rec *r)
     sk->r = r;
     sk->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
     apr_pool_cleanup_register(r->pool, sk, sink_cleanup, apr_pool_cleanup_null);
-    return mt_out_make(r->pool, sink_write, sk);
+    return mt_out_make_buffered(r->pool, sink_write, sk, 4096);
 }
 
 static int response_done(request_rec *r, mt_out_t *out)
 {
     sink_t *sk = out->baton;
 
+    mt_out_flush(out);
     sink_seal(sk);
     if (!out->failed) {
         APR_BRIGADE_INSERT_TAIL(sk->bb, apr_bucket_eos_create(sk->bb->bucket_alloc));
