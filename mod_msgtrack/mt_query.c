@@ -420,7 +420,8 @@ typedef struct {
     apr_time_t start, end;
     int cap;
     int (*cmp)(const void *, const void *);
-    apr_hash_t *seen;
+    apr_hash_t *seen;            /* the messages done: their Message-IDs ("#key" without) */
+    apr_hash_t *seen_hops;       /* hops read for a message done (apr_uint64_t keys) */
     apr_array_header_t *cands;   /* cand_t */
     /* The results of cands (a subpool of the caller's pool). Built when a
      * message matches, from the hops already read, so that no hop is read
@@ -538,10 +539,14 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
     cand_t c;
     const char *err = NULL, *dkey;
     mt_error_t *e;
-    int rc;
+    int rc, i;
     (void)first;
 
     f->scanned++;
+    /* Another hop of a message done (a relay's next hop, scanned later):
+     * no need to read it to learn that. */
+    if (apr_hash_get(f->seen_hops, &key, sizeof(key)))
+        return 0;
     apr_pool_clear(hp);
     m = apr_pcalloc(hp, sizeof(*m));
     rc = mt_store_msg_get(f->txn, hp, key, m, &err);
@@ -563,6 +568,12 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
         return 1;
     }
     f->hops += msg.hops->nelts - 1;
+    for (i = 0; i < msg.hops->nelts; i++) {
+        const mt_msg_t *h = APR_ARRAY_IDX(msg.hops, i, const mt_msg_t *);
+        if (h != m)
+            apr_hash_set(f->seen_hops, apr_pmemdup(f->scan_pool, &h->key, sizeof(h->key)),
+                         sizeof(h->key), "");
+    }
     if (!(o = msg.origin))
         return 0;
     if (o->first < f->start || o->first > f->end)
@@ -708,6 +719,7 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
     apr_pool_create(&f.res_pool, p);
     f.scan_pool = sp;
     f.seen = apr_hash_make(sp);
+    f.seen_hops = apr_hash_make(sp);
     f.cands = apr_array_make(sp, 64, sizeof(cand_t));
     if (nz(q->message_id))
         f.message_id = norm_msgid(sp, q->message_id);
