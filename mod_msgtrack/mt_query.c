@@ -17,7 +17,8 @@
 
 static int ieq(const char *a, const char *b)
 {
-    return a && b && mt_ascii_ieq(a, b);
+    /* Most addresses compared are equal as written. */
+    return a && b && (strcmp(a, b) == 0 || mt_ascii_ieq(a, b));
 }
 
 static char *lower(apr_pool_t *p, const char *s)
@@ -94,18 +95,7 @@ static int needs_escape(unsigned char c)
     return c == '=' || c == ',' || c == '+' || c <= 0x20 || c >= 0x7F;
 }
 
-/* Bytes id_copy() writes for @a s. */
-static apr_size_t id_len(const char *s)
-{
-    const unsigned char *u;
-    apr_size_t n = 0;
-
-    for (u = (const unsigned char *)(s ? s : ""); *u; u++)
-        n += needs_escape(*u) ? 3 : 1;
-    return n;
-}
-
-/* Copy @a s escaped to @a o; returns the end. */
+/* Copy @a s escaped to @a o (room for three times its length); returns the end. */
 static char *id_copy(char *o, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
@@ -123,6 +113,11 @@ static char *id_copy(char *o, const char *s)
     return o;
 }
 
+static apr_size_t len0(const char *s)
+{
+    return s ? strlen(s) : 0;
+}
+
 const char *mt_query_report_id(apr_pool_t *p, const mt_msg_t *m)
 {
     const char *sender = m->sender ? m->sender : "";
@@ -132,9 +127,10 @@ const char *mt_query_report_id(apr_pool_t *p, const mt_msg_t *m)
     apr_size_t klen;
 
     klen = (apr_size_t)apr_snprintf(key, sizeof(key), "%" APR_UINT64_T_FMT, m->key);
+    /* Room for every byte escaped: one allocation, one pass. */
     o = r = apr_palloc(p, sizeof("Message-Id=,Server=,Internal-Id=,Sender=,Domain=") + klen
-                          + id_len(m->message_id) + id_len(m->host) + id_len(sender)
-                          + id_len(domain));
+                          + 3 * (len0(m->message_id) + len0(m->host) + len0(sender)
+                                 + len0(domain)));
     memcpy(o, "Message-Id=", 11);
     o = id_copy(o + 11, m->message_id);
     memcpy(o, ",Server=", 8);
@@ -350,11 +346,15 @@ static int msg_has_rcpt(const message_t *msg, const char *addr, int any_kind)
  * recipient's root address, else its address, once each (case-insensitive),
  * in order. Exchange says which recipients the sender addressed (To, Cc,
  * Bcc): when it does, the others on the hop are resolved or expanded ones. */
+/* sender_rcpts() finds what it has taken already by a linear search up to
+ * this many addresses, then by a hash. */
+#define RCPTS_LINEAR 16
+
 static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_msg_t *origin)
 {
     apr_array_header_t *a = strings(p);
-    apr_hash_t *seen = apr_hash_make(tp), *expanded = apr_hash_make(tp);
-    int i, flagged = 0;
+    apr_hash_t *seen = NULL, *expanded = NULL;
+    int i, j, flagged = 0;
     if (!origin->rcpts)
         return a;
     for (i = 0; origin->kind == MT_HOP_MSGTRK && i < origin->rcpts->nelts; i++)
@@ -369,6 +369,8 @@ static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_
          * on its delivery rows: after its expansion, it is that one (before
          * it, the sender also addressed it directly). */
         if (origin->kind == MT_HOP_MSGTRK && r->addr) {
+            if (!expanded)
+                expanded = apr_hash_make(tp);
             if (s != r->addr) {
                 apr_hash_set(expanded, lower(tp, r->addr), APR_HASH_KEY_STRING, "");
             }
@@ -376,7 +378,22 @@ static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_
                 continue;
             }
         }
-        if (s) {
+        if (!s)
+            continue;
+        if (!seen && a->nelts < RCPTS_LINEAR) {
+            for (j = 0; j < a->nelts && !ieq(APR_ARRAY_IDX(a, j, const char *), s); j++)
+                ;
+            if (j == a->nelts)
+                push_str(a, apr_pstrdup(p, s));
+            continue;
+        }
+        if (!seen) {
+            seen = apr_hash_make(tp);
+            for (j = 0; j < a->nelts; j++)
+                apr_hash_set(seen, lower(tp, APR_ARRAY_IDX(a, j, const char *)),
+                             APR_HASH_KEY_STRING, "");
+        }
+        {
             const char *k = lower(tp, s);
             if (!apr_hash_get(seen, k, APR_HASH_KEY_STRING)) {
                 apr_hash_set(seen, k, APR_HASH_KEY_STRING, "");

@@ -1535,6 +1535,64 @@ static void test_cli(apr_pool_t *p, mt_store_t *st, const char *dir, stories_t *
 
 /* ------------------------------------------------------------------ main */
 
+/* A Find result's recipients: the addresses the sender used, once each
+ * without regard to case, in order; past a handful of them too (a list of
+ * 40, each named twice in another case, root addresses standing for their
+ * expansions). In a store of its own. */
+static void test_find_many_rcpts(apr_pool_t *p)
+{
+    const char *dir = tmpdir_make(p, "mt-query-rcpts"), *err;
+    const char *spec = "", *want = "";
+    apr_array_header_t *res = NULL;
+    mt_store_t *st = NULL;
+    mt_txn_t *t = NULL;
+    mt_find_t q;
+    fx_t fx;
+    int i, trunc;
+
+    err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
+    ok(!err && st, "many recipients: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    memset(&fx, 0, sizeof(fx));
+    fx.p = p;
+    fx.hops = apr_array_make(p, 2, sizeof(mt_msg_t *));
+    for (i = 0; i < 40; i++) {
+        /* r0 .. r39, then R0 .. R39 again; every fifth one is an expansion
+         * of list<i/5>, which is then named once */
+        if (i % 5 == 0)
+            want = apr_psprintf(p, "%s%slist%d@example.org", want, *want ? " " : "", i / 5);
+        if (i % 5)
+            want = apr_psprintf(p, "%s%sr%d@example.org", want, *want ? " " : "", i);
+        spec = apr_psprintf(p, "%s %s", spec, i % 5 ? apr_psprintf(p, "r%d@example.org", i)
+                            : apr_psprintf(p, "m%d@example.org=list%d@example.org", i, i / 5));
+    }
+    for (i = 0; i < 40; i++)
+        spec = apr_psprintf(p, "%s %s", spec, i % 5 ? apr_psprintf(p, "R%d@Example.ORG", i)
+                            : apr_psprintf(p, "x%d@example.org=LIST%d@example.org", i, i / 5));
+    ok(!mt_store_begin(st, p, &fx.t), "many recipients: write transaction");
+    hop(&fx, MT_HOP_POSTFIX, T(9, 0, 0), "mx1", "AAAA000001", "<many@example.org>",
+        "alice@example.org", "many", NULL, MT_MSG_STARTED | MT_MSG_SUBMITTED, spec, NULL);
+    ok(!fx.failed && !mt_store_commit(fx.t), "many recipients: written");
+    ok(!mt_store_begin(st, p, &t), "many recipients: read transaction");
+    memset(&q, 0, sizeof(q));
+    q.sender = "alice@example.org";
+    err = NULL;
+    if (mt_query_find(t, p, &PRIV, &q, &res, &trunc) || res->nelts != 1)
+        err = "no single result";
+    ok(!err, "many recipients: found%s%s", err ? ": " : "", err ? err : "");
+    if (!err) {
+        const apr_array_header_t *r = APR_ARRAY_IDX(res, 0, mt_found_t).recipients;
+        const char *got = "";
+        for (i = 0; i < r->nelts; i++)
+            got = apr_psprintf(p, "%s%s%s", got, *got ? " " : "", APR_ARRAY_IDX(r, i, const char *));
+        is_str(got, want, "many recipients: each once, in order, root addresses for expansions");
+    }
+    mt_store_abort(t);
+    mt_store_close(st);
+    tmpdir_remove(p, dir);
+}
+
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
@@ -1548,6 +1606,7 @@ int main(int argc, const char *const *argv)
     apr_pool_create(&p, NULL);
 
     test_report_ids(p);
+    test_find_many_rcpts(p);
 
     dir = tmpdir_make(p, "mt-query");
     err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
