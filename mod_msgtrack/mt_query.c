@@ -446,7 +446,7 @@ typedef struct {
      * the old one goes. */
     apr_pool_t *res_pool, *res_parent;
     /* Once the cap trimmed cands: the last candidate kept. A match that
-     * sorts after it cannot be among the results. */
+     * sorts after it cannot be among the results (nor the one after them). */
     cand_t cutoff;
     int have_cutoff;
     long matches, scanned, hops;
@@ -526,16 +526,17 @@ static mt_found_t *found_copy(apr_pool_t *p, const mt_found_t *f)
     return r;
 }
 
-/* Keep the cap's worth of candidates that come first, their results in a
- * new pool. */
+/* Keep the candidates that come first, their results in a new pool: the
+ * cap's worth and one more, which tells whether the cap cuts the list
+ * (scan_newest()). */
 static void cands_trim(find_t *f)
 {
     apr_pool_t *np;
     int i;
 
     qsort(f->cands->elts, (size_t)f->cands->nelts, sizeof(cand_t), f->cmp);
-    f->cands->nelts = f->cap;
-    f->cutoff = APR_ARRAY_IDX(f->cands, f->cap - 1, cand_t);
+    f->cands->nelts = f->cap + 1;
+    f->cutoff = APR_ARRAY_IDX(f->cands, f->cap, cand_t);
     f->have_cutoff = 1;
     apr_pool_create(&np, f->res_parent);
     for (i = 0; i < f->cands->nelts; i++) {
@@ -693,6 +694,66 @@ static const char *plan_find(find_t *f, apr_pool_t *sp, access_t *best, long *pr
     return NULL;
 }
 
+/* Newest first with a cap, the scan goes down the range in windows, each
+ * an ascending scan of the index, and stops as soon as the cap is reached
+ * by messages that no message still unseen can be newer than: a message
+ * none of whose hops lies in the windows done has its origin (its earliest
+ * hop) below them. Then a search matching far more messages than the cap
+ * reads a little more than the cap's worth, not all of them. The first
+ * window is short, and each next one sized from the matches so far. */
+#define FIND_WINDOW_FIRST APR_USEC_PER_SEC
+
+/* Candidates whose origin is at or after @a t. */
+static int cands_since(const find_t *f, apr_time_t t)
+{
+    int i, n = 0;
+    for (i = 0; i < f->cands->nelts; i++)
+        n += APR_ARRAY_IDX(f->cands, i, cand_t).first >= t;
+    return n;
+}
+
+static const char *scan_newest(find_t *f, apr_pool_t *sp, const access_t *plan)
+{
+    apr_time_t hi = plan->end;
+    /* The first window reaches from the search's end (now when it has
+     * none) back, and up to the scan's end: the future, and what a
+     * recipient scan reads beyond the end. */
+    apr_time_t top = f->end == APR_INT64_MAX ? apr_time_now() : f->end, end, lo;
+    if (top > hi)
+        top = hi;
+    end = top;
+    apr_uint64_t w = FIND_WINDOW_FIRST;
+
+    for (;;) {
+        const char *err;
+        double next;
+        int have;
+
+        if (top < f->start || (apr_uint64_t)top - (apr_uint64_t)f->start <= w)
+            lo = f->start;
+        else
+            lo = top - (apr_time_t)w;
+        err = mt_store_scan(f->txn, sp, plan->ix, plan->value, lo, hi, find_hit, f);
+        if (err || f->err || lo == f->start)
+            return err;
+        /* More than the cap: the results are known, and that they are cut. */
+        have = cands_since(f, lo);
+        if (have > f->cap)
+            return NULL;
+        /* As much more as the matches so far suggest (four times as much
+         * after nothing), at least twice as much, at most 16 times. */
+        next = have ? (double)((apr_uint64_t)end - (apr_uint64_t)lo) * (f->cap + 1 - have)
+                      / have * 1.25 : 4.0 * (double)w;
+        if (next < 2.0 * (double)w)
+            next = 2.0 * (double)w;
+        if (next > 16.0 * (double)w)
+            next = 16.0 * (double)w;
+        w = next > 4e18 ? (apr_uint64_t)4e18 : (apr_uint64_t)next;
+        hi = lo - 1;
+        top = hi;
+    }
+}
+
 mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
                           const mt_find_t *q, apr_array_header_t **results, int *truncated)
 {
@@ -742,7 +803,9 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
         f.message_id = norm_msgid(sp, q->message_id);
 
     err = plan_find(&f, sp, &plan, &probed);
-    if (!err)
+    if (!err && q->newest_first && f.cap > 0)
+        err = scan_newest(&f, sp, &plan);
+    else if (!err)
         err = mt_store_scan(txn, sp, plan.ix, plan.value, f.start, plan.end, find_hit, &f);
     if (q->stats) {
         q->stats->plan = plan.plan;

@@ -1593,6 +1593,95 @@ static void test_find_many_rcpts(apr_pool_t *p)
     tmpdir_remove(p, dir);
 }
 
+/* Newest first with a cap, the scan goes down the range in windows and
+ * stops early: whatever the cap, the index and the range, the results are
+ * the uncapped search's first ones. 400 messages, unevenly spread over
+ * three days (bursts a second apart, gaps of hours), some relayed to a
+ * second hop a few seconds later; in a store of its own. */
+static void test_find_windows(apr_pool_t *p)
+{
+    static const int caps[] = { 1, 2, 5, 37, 150, 399, 400, 401 };
+    const char *dir = tmpdir_make(p, "mt-query-windows"), *err;
+    mt_store_t *st = NULL;
+    mt_txn_t *t = NULL;
+    apr_time_t at = TD(18, 0, 0, 0);
+    fx_t fx;
+    int i, c, k, bad = 0, runs = 0;
+
+    err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
+    ok(!err && st, "windows: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    memset(&fx, 0, sizeof(fx));
+    fx.p = p;
+    fx.hops = apr_array_make(p, 512, sizeof(mt_msg_t *));
+    ok(!mt_store_begin(st, p, &fx.t), "windows: write transaction");
+    for (i = 0; i < 400; i++) {
+        const char *mid = apr_psprintf(p, "<w%d@example.org>", i);
+        const char *sender = i % 3 ? "alice@example.org" : "bob@example.org";
+        const char *rcpt = i % 4 ? "carol@example.org" : "dave@example.org";
+        at += (i % 50 == 49) ? apr_time_from_sec(3600 * (1 + i % 7)) : apr_time_from_sec(1 + i % 3);
+        hop(&fx, MT_HOP_POSTFIX, at, "mx1", apr_psprintf(p, "A%08d", i), mid, sender,
+            "w", NULL, MT_MSG_STARTED | MT_MSG_SUBMITTED, rcpt, NULL);
+        if (i % 5 == 0)
+            hop(&fx, MT_HOP_POSTFIX, at + apr_time_from_sec(4), "mx2", apr_psprintf(p, "B%08d", i),
+                mid, sender, "w", "mx1.example.org[192.0.2.10]", MT_MSG_STARTED, rcpt, NULL);
+    }
+    ok(!fx.failed && !mt_store_commit(fx.t), "windows: written");
+    ok(!mt_store_begin(st, p, &t), "windows: read transaction");
+    /* 0-2: no end (the windows start now, days after the data), by time,
+     * sender, recipient; 3-5: the same within a range ending an hour after
+     * the last message */
+    for (k = 0; k < 6; k++) {
+        mt_find_t q;
+        apr_array_header_t *all = NULL;
+        int trunc;
+        memset(&q, 0, sizeof(q));
+        q.newest_first = 1;
+        if (k % 3 == 1)
+            q.sender = "alice@example.org";
+        if (k % 3 == 2)
+            q.recipient = "carol@example.org";
+        if (k >= 3) {
+            q.start = TD(18, 3, 0, 0);
+            q.end = TD(19, 6, 0, 0);
+        }
+        if (mt_query_find(t, p, &PRIV, &q, &all, &trunc) || all->nelts < 100) {
+            ok(0, "windows: uncapped search %d", k);
+            continue;
+        }
+        for (c = 0; c < (int)(sizeof(caps) / sizeof(caps[0])); c++) {
+            apr_array_header_t *res = NULL, *want = apr_array_make(p, caps[c], sizeof(mt_found_t));
+            mt_query_stats_t stats;
+            for (i = 0; i < caps[c] && i < all->nelts; i++)
+                APR_ARRAY_PUSH(want, mt_found_t) = APR_ARRAY_IDX(all, i, mt_found_t);
+            q.max_results = caps[c];
+            q.stats = &stats;
+            runs++;
+            if (mt_query_find(t, p, &PRIV, &q, &res, &trunc)
+                || strcmp(found_full(p, res), found_full(p, want)) != 0
+                || trunc != (all->nelts > caps[c])) {
+                printf("# windows: search %d, cap %d: %d results, truncated %d\n", k, caps[c],
+                       res ? res->nelts : -1, trunc);
+                bad++;
+            }
+            /* a window reads whole bursts of 50: two of them at most, not
+             * the 150 to 400 there are */
+            else if (k >= 3 && caps[c] <= 5 && stats.matched > 120) {
+                printf("# windows: search %d, cap %d: %ld matched before stopping\n", k,
+                       caps[c], stats.matched);
+                bad++;
+            }
+            q.stats = NULL;
+        }
+    }
+    is_int(bad, 0, "windows: %d capped searches give the uncapped search's first results, "
+           "the cut flag right, and within a range a small cap stops the scan early", runs);
+    mt_store_abort(t);
+    mt_store_close(st);
+    tmpdir_remove(p, dir);
+}
+
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
@@ -1607,6 +1696,7 @@ int main(int argc, const char *const *argv)
 
     test_report_ids(p);
     test_find_many_rcpts(p);
+    test_find_windows(p);
 
     dir = tmpdir_make(p, "mt-query");
     err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
