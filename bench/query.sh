@@ -63,6 +63,7 @@ cleanup() {
     rm -rf "$W"
 }
 trap cleanup EXIT
+trap 'echo "query.sh: a command failed at line $LINENO" >&2' ERR
 
 now() { echo "${EPOCHREALTIME/,/.}"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
@@ -130,7 +131,7 @@ idx stats | sed -n 's/^\(messages\|events\|oldest\|newest\)/  &/p'
 # the first message with five original recipients and five recipients in its
 # report (no alias expanded).
 grep -o 'sasl_username=[^ ,]*' "$LOG" | cut -d= -f2 | sort | uniq -c \
-    | awk -v w=$WANT '$1 >= w { printf "%d %s\n", $1 - w, $2 }' | sort -k1,1n -k2,2 | head -n 200 \
+    | awk -v w=$WANT '$1 >= w { printf "%d %s\n", $1 - w, $2 }' | sort -k1,1n -k2,2 | awk 'NR <= 200' \
     | cut -d' ' -f2 >"$W/senders"
 [ -s "$W/senders" ] || fail "no sender with $WANT messages in $LOG: N too small"
 python3 - "$W" $WANT "$BIN" "$DB" <<'PY' || fail "could not pick the requests (see above)"
