@@ -18,6 +18,8 @@
 #                                    (a) and (b): DIR/find.perf.data, get.perf.data
 #                                    and perf report --stdio of each (the
 #                                    figures of those runs suffer)
+#   MSGTRACK_BENCH_CALLGRIND=1       also count instructions per request with
+#                                    callgrind (deterministic, unlike req/s)
 #   MSGTRACK_BENCH_CACHE=DIR         keep the log and the index in DIR/postfix-N-sSEED
 #                                    and use them again next time (an index
 #                                    built by an older msgtrack-index may need
@@ -484,4 +486,59 @@ awk -v g=$grow_max 'BEGIN { printf "  largest growth         %.1f MiB   (target 
 if grep -q -v -e ':notice\]' -e '^$' "$W/logs/error_log"; then
     echo "error_log:"
     grep -v -e ':notice\]' -e '^$' "$W/logs/error_log" | tail -n 5 | sed 's/^/  /'
+fi
+
+# ------------------------------------------------------------------ instructions
+# With MSGTRACK_BENCH_CALLGRIND, the user-space instructions per request of
+# each case, counted by callgrind in a one-process httpd (-X) on its own port
+# and counted only inside requests: unlike req/s and CPU time, the same
+# whatever else the machine does.
+if [ -n "${MSGTRACK_BENCH_CALLGRIND:-}" ]; then
+    command -v valgrind >/dev/null || fail "valgrind is needed for MSGTRACK_BENCH_CALLGRIND"
+    CG_N=200
+    CGD=$W/callgrind
+    mkdir -p "$CGD"
+    chmod 777 "$CGD"
+    CG_PORT=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    # The same configuration, one process, run as the server user itself.
+    sed -e "s#^Listen .*#Listen 127.0.0.1:$CG_PORT#" -e "s#^PidFile .*#PidFile \"$CGD/httpd.pid\"#" \
+        -e "s#^ErrorLog .*#ErrorLog \"$CGD/error_log\"#" -e '/^User /d' -e '/^Group /d' \
+        "$W/httpd.conf" >"$CGD/httpd.conf"
+    as_server=()
+    [ $as_root = 1 ] && as_server=(runuser -u www-data --)
+    echo
+    echo "instructions per request (callgrind, httpd -X, $CG_N requests on one connection, inside requests only):"
+    for c in find get static; do
+        rm -f "$CGD/httpd.pid" "$CGD/$c.out"
+        "${as_server[@]}" valgrind --tool=callgrind --toggle-collect=ap_process_async_request \
+            --callgrind-out-file="$CGD/$c.out" "$HTTPD" -X -f "$CGD/httpd.conf" >"$CGD/valgrind.log" 2>&1 &
+        vg=$!
+        python3 - "$CG_PORT" "$CG_N" "$c" "$W" "$FIND_SENDER" "$GET_SENDER" <<'PY' \
+            || { kill "$vg" 2>/dev/null; fail "the callgrind run of $c failed"; }
+import http.client, socket, sys, time
+port, n, kind, w, fs, gs = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6]
+for _ in range(600):
+    try:
+        socket.create_connection(("127.0.0.1", port), 1).close()
+        break
+    except OSError:
+        time.sleep(0.1)
+req = {"find": ("POST", "/EWS/Exchange.asmx", open(w + "/find.xml", "rb").read(), fs),
+       "get": ("POST", "/EWS/Exchange.asmx", open(w + "/get.xml", "rb").read(), gs),
+       "static": ("GET", "/find.xml", None, fs)}[kind]
+c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+for _ in range(n):
+    c.request(req[0], req[1], req[2], {"Content-Type": "text/xml; charset=utf-8", "X-Bench-Mailbox": req[3]})
+    r = c.getresponse()
+    r.read()
+    if r.status != 200:
+        sys.exit("%s: HTTP %d" % (kind, r.status))
+PY
+        kill -TERM "$(cat "$CGD/httpd.pid")"
+        wait "$vg" || true
+        ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$CGD/$c.out")
+        [ -n "$ir" ] || { cat "$CGD/valgrind.log" >&2; fail "callgrind wrote no totals for $c"; }
+        case $c in find) l="(a) Find" ;; get) l="(b) Get Summary" ;; static) l="(c) static file" ;; esac
+        awk -v l="$l" -v ir="$ir" -v n=$CG_N 'BEGIN { printf "  %-18s %12.0f\n", l, ir / n }'
+    done
 fi
