@@ -20,6 +20,10 @@
 #                                    figures of those runs suffer)
 #   MSGTRACK_BENCH_CALLGRIND=1       also count instructions per request with
 #                                    callgrind (deterministic, unlike req/s)
+#   MSGTRACK_BENCH_PICK=FILE         ask what FILE says instead of choosing (the
+#                                    choice of a run with MSGTRACK_BENCH_CACHE is
+#                                    kept in DIR/postfix-N-sSEED/pick): the same
+#                                    questions of a larger index
 #   MSGTRACK_BENCH_CACHE=DIR         keep the log and the index in DIR/postfix-N-sSEED
 #                                    and use them again next time (an index
 #                                    built by an older msgtrack-index may need
@@ -132,11 +136,14 @@ idx stats | sed -n 's/^\(messages\|events\|oldest\|newest\)/  &/p'
 # StartDateTime to its 20 newest. (b) Among the same senders, in that order,
 # the first message with five original recipients and five recipients in its
 # report (no alias expanded).
-grep -o 'sasl_username=[^ ,]*' "$LOG" | cut -d= -f2 | sort | uniq -c \
-    | awk -v w=$WANT '$1 >= w { printf "%d %s\n", $1 - w, $2 }' | sort -k1,1n -k2,2 | awk 'NR <= 200' \
-    | cut -d' ' -f2 >"$W/senders"
-[ -s "$W/senders" ] || fail "no sender with $WANT messages in $LOG: N too small"
-python3 - "$W" $WANT "$BIN" "$DB" <<'PY' || fail "could not pick the requests (see above)"
+if [ -n "${MSGTRACK_BENCH_PICK:-}" ]; then
+    cp "$MSGTRACK_BENCH_PICK" "$W/pick" || fail "cannot read MSGTRACK_BENCH_PICK $MSGTRACK_BENCH_PICK"
+else
+    grep -o 'sasl_username=[^ ,]*' "$LOG" | cut -d= -f2 | sort | uniq -c \
+        | awk -v w=$WANT '$1 >= w { printf "%d %s\n", $1 - w, $2 }' | sort -k1,1n -k2,2 | awk 'NR <= 200' \
+        | cut -d' ' -f2 >"$W/senders"
+    [ -s "$W/senders" ] || fail "no sender with $WANT messages in $LOG: N too small"
+    python3 - "$W" $WANT "$BIN" "$DB" <<'PY' || fail "could not pick the requests (see above)"
 import json, os, subprocess, sys
 from datetime import datetime, timedelta
 w, want = sys.argv[1], int(sys.argv[2])
@@ -171,6 +178,8 @@ with open(w + "/pick", "w") as f:
     f.write("FIND_SENDER=%s\nFIND_START=%s\nFIND_END=%s\nFIND_ALL=%d\n" % find)
     f.write("GET_SENDER=%s\nGET_ID='%s'\nGET_EVENTS=%d\n" % get)
 PY
+    [ "$D" = "$W" ] || cp "$W/pick" "$D/pick"
+fi
 # shellcheck source=/dev/null
 . "$W/pick"
 
@@ -316,7 +325,13 @@ curl -sf -o "$W/static.out" "http://127.0.0.1:$PORT/find.xml" || fail "the stati
 cmp -s "$W/static.out" "$W/find.out" || fail "the static file differs from the Find response"
 
 echo
-echo "(a) Find: Sender $FIND_SENDER ($FIND_ALL messages in all), StartDateTime $FIND_START, EndDateTime $FIND_END"
+if [ -n "${MSGTRACK_BENCH_PICK:-}" ]; then
+    echo "the questions of $MSGTRACK_BENCH_PICK:"
+    FIND_ALL="asked of another index before"
+else
+    FIND_ALL="$FIND_ALL messages in all"
+fi
+echo "(a) Find: Sender $FIND_SENDER ($FIND_ALL), StartDateTime $FIND_START, EndDateTime $FIND_END"
 echo "    $found results, $size bytes, valid against messages.xsd"
 echo "(b) Get Summary as $GET_SENDER: $recips original recipients, $events events, $gsize bytes, valid against messages.xsd"
 echo "    $GET_ID"
@@ -409,7 +424,7 @@ done
 
 echo
 echo "wrk -t2 -c$CONNS -d${SECS}s --latency, every answer 200:"
-printf '  %-18s %9s %8s %8s %8s %9s   %-17s\n' "" "req/s" "p50 ms" "p99 ms" "answers" "httpd CPU" "one connection:"
+printf '  %-18s %9s %8s %8s %8s %9s   %s\n' "" "req/s" "p50 ms" "p99 ms" "answers" "httpd CPU" "one connection:"
 printf '  %-18s %9s %8s %8s %8s %9s   %8s %8s\n' "" "" "" "" "" "us/req" "p50 ms" "p99 ms"
 for c in find get static; do
     case $c in find) l="(a) Find" ;; get) l="(b) Get Summary" ;; static) l="(c) static file" ;; esac
