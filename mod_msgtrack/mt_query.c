@@ -342,14 +342,14 @@ static int msg_has_rcpt(const message_t *msg, const char *addr, int any_kind)
 
 #define RCPT_HEADER_FLAGS (MT_RCPT_TO | MT_RCPT_CC | MT_RCPT_BCC)
 
-/* The addresses the sender used (from @a origin, a message's rorigin): each
- * recipient's root address, else its address, once each (case-insensitive),
- * in order. Exchange says which recipients the sender addressed (To, Cc,
- * Bcc): when it does, the others on the hop are resolved or expanded ones. */
 /* sender_rcpts() finds what it has taken already by a linear search up to
  * this many addresses, then by a hash. */
 #define RCPTS_LINEAR 16
 
+/* The addresses the sender used (from @a origin, a message's rorigin): each
+ * recipient's root address, else its address, once each (case-insensitive),
+ * in order. Exchange says which recipients the sender addressed (To, Cc,
+ * Bcc): when it does, the others on the hop are resolved or expanded ones. */
 static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_msg_t *origin)
 {
     apr_array_header_t *a = strings(p);
@@ -719,10 +719,11 @@ static const char *scan_newest(find_t *f, apr_pool_t *sp, const access_t *plan)
      * none) back, and up to the scan's end: the future, and what a
      * recipient scan reads beyond the end. */
     apr_time_t top = f->end == APR_INT64_MAX ? apr_time_now() : f->end, end, lo;
+    apr_uint64_t w = FIND_WINDOW_FIRST;
+
     if (top > hi)
         top = hi;
     end = top;
-    apr_uint64_t w = FIND_WINDOW_FIRST;
 
     for (;;) {
         const char *err;
