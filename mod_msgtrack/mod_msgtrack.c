@@ -146,28 +146,91 @@ static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
 
 /* ------------------------------------------------------------------ output */
 
+/* A response is gathered in buckets of this size ... */
+#define SINK_CHUNK APR_BUCKET_BUFF_SIZE
+/* ... and goes down the filters whole, with a Content-Length, in one pass
+ * (one write for the kernel) when it is no longer than this; a longer one
+ * streams (chunked) from here on, a bucket at a time. */
+#define SINK_HOLD (64 * 1024)
+
 typedef struct {
     request_rec *r;
     apr_bucket_brigade *bb;
+    char *chunk;            /* being filled, SINK_CHUNK bytes, or NULL */
+    apr_size_t used;        /* bytes in chunk */
+    apr_off_t total;        /* bytes written */
 } sink_t;
+
+/* The chunk being filled becomes a bucket of the brigade. */
+static void sink_seal(sink_t *sk)
+{
+    if (sk->chunk && sk->used)
+        APR_BRIGADE_INSERT_TAIL(sk->bb, apr_bucket_heap_create(sk->chunk, sk->used,
+                                                               apr_bucket_free,
+                                                               sk->bb->bucket_alloc));
+    else if (sk->chunk)
+        apr_bucket_free(sk->chunk);
+    sk->chunk = NULL;
+    sk->used = 0;
+}
 
 static int sink_write(void *baton, const char *data, apr_size_t len)
 {
     sink_t *sk = baton;
-    return ap_fwrite(sk->r->output_filters, sk->bb, data, len) == APR_SUCCESS ? 0 : -1;
+
+    while (len) {
+        apr_size_t n;
+        if (!sk->chunk)
+            sk->chunk = apr_bucket_alloc(SINK_CHUNK, sk->bb->bucket_alloc);
+        n = SINK_CHUNK - sk->used < len ? SINK_CHUNK - sk->used : len;
+        memcpy(sk->chunk + sk->used, data, n);
+        sk->used += n;
+        sk->total += (apr_off_t)n;
+        data += n;
+        len -= n;
+        if (sk->used == SINK_CHUNK) {
+            sink_seal(sk);
+            if (sk->total > SINK_HOLD) {
+                if (ap_pass_brigade(sk->r->output_filters, sk->bb) != APR_SUCCESS)
+                    return -1;
+                apr_brigade_cleanup(sk->bb);
+            }
+        }
+    }
+    return 0;
 }
 
-static mt_out_t *response_out(request_rec *r, sink_t *sk)
+/* A chunk not made a bucket (a sink left unfinished) goes with the request. */
+static apr_status_t sink_cleanup(void *baton)
 {
+    sink_t *sk = baton;
+    if (sk->chunk)
+        apr_bucket_free(sk->chunk);
+    sk->chunk = NULL;
+    return APR_SUCCESS;
+}
+
+static mt_out_t *response_out(request_rec *r)
+{
+    sink_t *sk = apr_pcalloc(r->pool, sizeof(*sk));
     sk->r = r;
     sk->bb = apr_brigade_create(r->pool, r->connection->bucket_alloc);
-    return mt_out_make(r->pool, sink_write, sk);
+    apr_pool_cleanup_register(r->pool, sk, sink_cleanup, apr_pool_cleanup_null);
+    return mt_out_make_buffered(r->pool, sink_write, sk, 4096);
 }
 
-static int response_done(request_rec *r, sink_t *sk, mt_out_t *out)
+static int response_done(request_rec *r, mt_out_t *out)
 {
-    if (!out->failed && ap_pass_brigade(r->output_filters, sk->bb) == APR_SUCCESS)
-        return OK;
+    sink_t *sk = out->baton;
+
+    mt_out_flush(out);
+    sink_seal(sk);
+    if (!out->failed) {
+        APR_BRIGADE_INSERT_TAIL(sk->bb, apr_bucket_eos_create(sk->bb->bucket_alloc));
+        if (ap_pass_brigade(r->output_filters, sk->bb) == APR_SUCCESS)
+            return OK;
+    }
+    apr_brigade_cleanup(sk->bb);
     /* The client went away mid-response: nothing more to say to it. */
     ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r, "mod_msgtrack: writing the response failed");
     return AP_FILTER_ERROR;
@@ -175,8 +238,7 @@ static int response_done(request_rec *r, sink_t *sk, mt_out_t *out)
 
 static int send_fault(request_rec *r, const mt_error_t *err)
 {
-    sink_t sk;
-    mt_out_t *out = response_out(r, &sk);
+    mt_out_t *out = response_out(r);
 
     ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "mod_msgtrack: fault %s: %s%s%s",
                   err->code, err->message, err->line ? " at line " : "",
@@ -186,7 +248,7 @@ static int send_fault(request_rec *r, const mt_error_t *err)
     if (r->header_only)
         return OK;
     mt_soap_write_fault(out, err);
-    return response_done(r, &sk, out);
+    return response_done(r, out);
 }
 
 /* ------------------------------------------------------------------ request body */
@@ -296,7 +358,6 @@ static int handle_soap(request_rec *r, const msgtrack_server_t *srv, const mt_di
     mt_ops_ctx_t ctx;
     mt_error_t *err = NULL;
     xmlDocPtr doc;
-    sink_t sk;
     mt_out_t *out;
     int rc;
 
@@ -343,10 +404,10 @@ static int handle_soap(request_rec *r, const msgtrack_server_t *srv, const mt_di
                   mt_request_op_name(req.op), req.server_version ? req.server_version : "absent");
 
     ap_set_content_type(r, MT_SOAP_CONTENT_TYPE);
-    out = response_out(r, &sk);
+    out = response_out(r);
     if ((err = mt_ops_run(r->pool, &ctx, &req, out)))
         return send_fault(r, err);
-    return response_done(r, &sk, out);
+    return response_done(r, out);
 }
 
 /* ------------------------------------------------------------------ WSDL and XSDs */
@@ -359,7 +420,6 @@ static int send_wsdl(request_rec *r, const msgtrack_server_t *srv)
                                        ap_escape_uri(r->pool, apr_pstrcat(r->pool, dir,
                                                                           ENDPOINT_NAME, NULL)),
                                        r);
-    sink_t sk;
     mt_out_t *out;
 
     ap_set_content_type(r, MT_SOAP_CONTENT_TYPE);
@@ -367,9 +427,9 @@ static int send_wsdl(request_rec *r, const msgtrack_server_t *srv)
     apr_table_mergen(r->headers_out, "Vary", "Host");
     if (r->header_only)
         return OK;
-    out = response_out(r, &sk);
+    out = response_out(r);
     mt_schema_write_wsdl(srv->schemas, out, url);
-    return response_done(r, &sk, out);
+    return response_done(r, out);
 }
 
 static int send_schema_file(request_rec *r, const msgtrack_server_t *srv, mt_schema_file_e f)

@@ -151,13 +151,19 @@ static double ms_since(apr_time_t t0)
  * without children. */
 static void write_address(mt_out_t *out, const char *qname, const char *addr)
 {
+    apr_size_t n = strlen(qname);
+
+    mt_out_write(out, "<", 1);
+    mt_out_write(out, qname, n);
     if (!addr || !*addr) {
-        mt_out_printf(out, "<%s/>", qname);
+        mt_out_puts(out, "/>");
         return;
     }
-    mt_out_printf(out, "<%s><t:EmailAddress>", qname);
+    mt_out_puts(out, "><t:EmailAddress>");
     mt_out_text(out, addr);
-    mt_out_printf(out, "</t:EmailAddress><t:RoutingType>SMTP</t:RoutingType></%s>", qname);
+    mt_out_puts(out, "</t:EmailAddress><t:RoutingType>SMTP</t:RoutingType></");
+    mt_out_write(out, qname, n);
+    mt_out_write(out, ">", 1);
 }
 
 static void write_time(mt_out_t *out, apr_pool_t *p, const char *qname, apr_time_t t)

@@ -39,6 +39,22 @@ mt_out_t *mt_out_make(apr_pool_t *p, mt_out_write_fn *fn, void *baton)
     return out;
 }
 
+mt_out_t *mt_out_make_buffered(apr_pool_t *p, mt_out_write_fn *fn, void *baton,
+                               apr_size_t size)
+{
+    mt_out_t *out = mt_out_make(p, fn, baton);
+    out->buf = apr_palloc(p, size);
+    out->cap = size;
+    return out;
+}
+
+void mt_out_flush(mt_out_t *out)
+{
+    if (out->len && !out->failed && out->write(out->baton, out->buf, out->len) != 0)
+        out->failed = 1;
+    out->len = 0;
+}
+
 mt_out_t *mt_out_buffer_make(apr_pool_t *p)
 {
     membuf_t *mb = apr_pcalloc(p, sizeof(*mb));
@@ -58,6 +74,21 @@ void mt_out_write(mt_out_t *out, const char *data, apr_size_t len)
 {
     if (out->failed || len == 0)
         return;
+    if (out->cap) {
+        if (len <= out->cap - out->len) {
+            memcpy(out->buf + out->len, data, len);
+            out->len += len;
+            return;
+        }
+        mt_out_flush(out);
+        if (len < out->cap) {
+            memcpy(out->buf, data, len);
+            out->len = len;
+            return;
+        }
+        if (out->failed)
+            return;
+    }
     if (out->write(out->baton, data, len) != 0)
         out->failed = 1;
 }
@@ -94,9 +125,23 @@ static apr_size_t utf8_xml_char(const unsigned char *s)
     return n;
 }
 
+/* Bytes written as they are in element content (1) and in attribute
+ * values (2): printable ASCII but the markup characters. */
+static const unsigned char plain[256] = {
+#define P3 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,      /* 0x00 */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,      /* 0x10 */
+    3, 3, 1, 3, 3, 3, 0, 3, 3, 3, 3, 3, 3, 3, 3, 3,      /* 0x20: " & */
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0, 3, 0, 3,      /* 0x30: < > */
+    P3, P3, P3,
+    3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 3, 0,      /* 0x70: DEL */
+#undef P3
+};
+
 static void write_escaped(mt_out_t *out, const char *s, int attr)
 {
     const unsigned char *p = (const unsigned char *)s, *run = p;
+    const unsigned char mask = attr ? 2 : 1;
 
     if (!s)
         return;
@@ -104,6 +149,10 @@ static void write_escaped(mt_out_t *out, const char *s, int attr)
         const char *rep = NULL;
         apr_size_t n = 1;
 
+        if (plain[*p] & mask) {
+            p++;
+            continue;
+        }
         switch (*p) {
         case '&': rep = "&amp;"; break;
         case '<': rep = "&lt;"; break;
@@ -144,7 +193,13 @@ void mt_out_attr(mt_out_t *out, const char *s)
 
 void mt_out_element(mt_out_t *out, const char *qname, const char *text)
 {
-    mt_out_printf(out, "<%s>", qname);
+    apr_size_t n = strlen(qname);
+
+    mt_out_write(out, "<", 1);
+    mt_out_write(out, qname, n);
+    mt_out_write(out, ">", 1);
     mt_out_text(out, text);
-    mt_out_printf(out, "</%s>", qname);
+    mt_out_write(out, "</", 2);
+    mt_out_write(out, qname, n);
+    mt_out_write(out, ">", 1);
 }

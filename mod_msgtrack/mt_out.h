@@ -22,10 +22,23 @@ typedef struct mt_out_t {
     void *baton;
     /** Non-zero once a write failed. */
     int failed;
+    /* Bytes not yet handed to the callback (mt_out_make_buffered()). */
+    char *buf;
+    apr_size_t len, cap;
 } mt_out_t;
 
-/** A sink writing to @a fn. */
+/** A sink writing to @a fn: each write is a call. */
 mt_out_t *mt_out_make(apr_pool_t *p, mt_out_write_fn *fn, void *baton);
+
+/** A sink writing to @a fn in pieces of up to @a size bytes: writes are
+ *  gathered (a response is many small ones) and handed on when @a size is
+ *  reached and by mt_out_flush(), which the caller must call at the end.
+ *  A failure of @a fn shows in failed only from that call on. */
+mt_out_t *mt_out_make_buffered(apr_pool_t *p, mt_out_write_fn *fn, void *baton,
+                               apr_size_t size);
+
+/** Hand what is gathered to the callback (nothing to do for an unbuffered sink). */
+void mt_out_flush(mt_out_t *out);
 
 /** A sink collecting everything in memory; see mt_out_buffer_get(). */
 mt_out_t *mt_out_buffer_make(apr_pool_t *p);

@@ -17,7 +17,8 @@
 
 static int ieq(const char *a, const char *b)
 {
-    return a && b && mt_ascii_ieq(a, b);
+    /* Most addresses compared are equal as written. */
+    return a && b && (strcmp(a, b) == 0 || mt_ascii_ieq(a, b));
 }
 
 static char *lower(apr_pool_t *p, const char *s)
@@ -94,19 +95,13 @@ static int needs_escape(unsigned char c)
     return c == '=' || c == ',' || c == '+' || c <= 0x20 || c >= 0x7F;
 }
 
-static char *id_escape(apr_pool_t *p, const char *s)
+/* Copy @a s escaped to @a o (room for three times its length); returns the end. */
+static char *id_copy(char *o, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
     const unsigned char *u;
-    apr_size_t n = 0;
-    char *r, *o;
 
-    if (!s)
-        s = "";
-    for (u = (const unsigned char *)s; *u; u++)
-        n += needs_escape(*u) ? 3 : 1;
-    o = r = apr_palloc(p, n + 1);
-    for (u = (const unsigned char *)s; *u; u++) {
+    for (u = (const unsigned char *)(s ? s : ""); *u; u++) {
         if (needs_escape(*u)) {
             *o++ = '+';
             *o++ = hex[*u >> 4];
@@ -115,19 +110,40 @@ static char *id_escape(apr_pool_t *p, const char *s)
         else
             *o++ = (char)*u;
     }
-    *o = '\0';
-    return r;
+    return o;
+}
+
+static apr_size_t len0(const char *s)
+{
+    return s ? strlen(s) : 0;
 }
 
 const char *mt_query_report_id(apr_pool_t *p, const mt_msg_t *m)
 {
     const char *sender = m->sender ? m->sender : "";
     const char *at = strrchr(sender, '@');
+    const char *domain = at ? at + 1 : "";
+    char key[24], *r, *o;
+    apr_size_t klen;
 
-    return apr_psprintf(p, "Message-Id=%s,Server=%s,Internal-Id=%" APR_UINT64_T_FMT
-                        ",Sender=%s,Domain=%s", id_escape(p, m->message_id),
-                        id_escape(p, m->host), m->key, id_escape(p, sender),
-                        id_escape(p, at ? at + 1 : ""));
+    klen = (apr_size_t)apr_snprintf(key, sizeof(key), "%" APR_UINT64_T_FMT, m->key);
+    /* Room for every byte escaped: one allocation, one pass. */
+    o = r = apr_palloc(p, sizeof("Message-Id=,Server=,Internal-Id=,Sender=,Domain=") + klen
+                          + 3 * (len0(m->message_id) + len0(m->host) + len0(sender)
+                                 + len0(domain)));
+    memcpy(o, "Message-Id=", 11);
+    o = id_copy(o + 11, m->message_id);
+    memcpy(o, ",Server=", 8);
+    o = id_copy(o + 8, m->host);
+    memcpy(o, ",Internal-Id=", 13);
+    memcpy(o + 13, key, klen);
+    o += 13 + klen;
+    memcpy(o, ",Sender=", 8);
+    o = id_copy(o + 8, sender);
+    memcpy(o, ",Domain=", 8);
+    o = id_copy(o + 8, domain);
+    *o = '\0';
+    return r;
 }
 
 static int hexval(int c)
@@ -326,6 +342,10 @@ static int msg_has_rcpt(const message_t *msg, const char *addr, int any_kind)
 
 #define RCPT_HEADER_FLAGS (MT_RCPT_TO | MT_RCPT_CC | MT_RCPT_BCC)
 
+/* sender_rcpts() finds what it has taken already by a linear search up to
+ * this many addresses, then by a hash. */
+#define RCPTS_LINEAR 16
+
 /* The addresses the sender used (from @a origin, a message's rorigin): each
  * recipient's root address, else its address, once each (case-insensitive),
  * in order. Exchange says which recipients the sender addressed (To, Cc,
@@ -333,8 +353,8 @@ static int msg_has_rcpt(const message_t *msg, const char *addr, int any_kind)
 static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_msg_t *origin)
 {
     apr_array_header_t *a = strings(p);
-    apr_hash_t *seen = apr_hash_make(tp), *expanded = apr_hash_make(tp);
-    int i, flagged = 0;
+    apr_hash_t *seen = NULL, *expanded = NULL;
+    int i, j, flagged = 0;
     if (!origin->rcpts)
         return a;
     for (i = 0; origin->kind == MT_HOP_MSGTRK && i < origin->rcpts->nelts; i++)
@@ -349,6 +369,8 @@ static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_
          * on its delivery rows: after its expansion, it is that one (before
          * it, the sender also addressed it directly). */
         if (origin->kind == MT_HOP_MSGTRK && r->addr) {
+            if (!expanded)
+                expanded = apr_hash_make(tp);
             if (s != r->addr) {
                 apr_hash_set(expanded, lower(tp, r->addr), APR_HASH_KEY_STRING, "");
             }
@@ -356,7 +378,22 @@ static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_
                 continue;
             }
         }
-        if (s) {
+        if (!s)
+            continue;
+        if (!seen && a->nelts < RCPTS_LINEAR) {
+            for (j = 0; j < a->nelts && !ieq(APR_ARRAY_IDX(a, j, const char *), s); j++)
+                ;
+            if (j == a->nelts)
+                push_str(a, apr_pstrdup(p, s));
+            continue;
+        }
+        if (!seen) {
+            seen = apr_hash_make(tp);
+            for (j = 0; j < a->nelts; j++)
+                apr_hash_set(seen, lower(tp, APR_ARRAY_IDX(a, j, const char *)),
+                             APR_HASH_KEY_STRING, "");
+        }
+        {
             const char *k = lower(tp, s);
             if (!apr_hash_get(seen, k, APR_HASH_KEY_STRING)) {
                 apr_hash_set(seen, k, APR_HASH_KEY_STRING, "");
@@ -375,8 +412,7 @@ static apr_array_header_t *sender_rcpts(apr_pool_t *p, apr_pool_t *tp, const mt_
 typedef struct {
     apr_time_t first;
     apr_uint64_t key;           /* the origin hop */
-    apr_uint64_t rkey;          /* the hop the recipients come from */
-    apr_uint64_t skey;          /* the hop the subject comes from */
+    mt_found_t *found;          /* the result, in find_t.res_pool */
 } cand_t;
 
 static int cand_cmp(const void *a, const void *b)
@@ -401,8 +437,18 @@ typedef struct {
     apr_time_t start, end;
     int cap;
     int (*cmp)(const void *, const void *);
-    apr_hash_t *seen;
+    apr_hash_t *seen;            /* the messages done: their Message-IDs ("#key" without) */
+    apr_hash_t *seen_hops;       /* hops read for a message done (apr_uint64_t keys) */
     apr_array_header_t *cands;   /* cand_t */
+    /* The results of cands (a subpool of the caller's pool). Built when a
+     * message matches, from the hops already read, so that no hop is read
+     * twice; when the cap trims cands, the survivors move to a new pool and
+     * the old one goes. */
+    apr_pool_t *res_pool, *res_parent;
+    /* Once the cap trimmed cands: the last candidate kept. A match that
+     * sorts after it cannot be among the results (nor the one after them). */
+    cand_t cutoff;
+    int have_cutoff;
     long matches, scanned, hops;
     mt_error_t *err;
     apr_pool_t *err_pool;
@@ -437,6 +483,70 @@ static int visible_in_find(const find_t *f, const message_t *msg)
     return f->sender != NULL && msg_has_rcpt(msg, who->mailbox, 0);
 }
 
+/* The result for the message @a msg (in @a p; scratch in @a tp), from the
+ * hops gather() read. A caller that found a message sent to it (not
+ * privileged, not the sender) sees only itself among the recipients. */
+static mt_found_t *found_make(apr_pool_t *p, apr_pool_t *tp, const mt_viewer_t *who,
+                              const message_t *msg)
+{
+    const mt_msg_t *o = msg->origin;
+    mt_found_t *r = apr_pcalloc(p, sizeof(*r));
+
+    if (!who->privileged && !ieq(o->sender, who->mailbox)) {
+        r->recipients = strings(p);
+        push_str(r->recipients, apr_pstrdup(p, who->mailbox));
+    }
+    else {
+        r->recipients = sender_rcpts(p, tp, msg->rorigin);
+    }
+    r->report_id = mt_query_report_id(p, o);
+    r->message_id = apr_pstrdup(p, o->message_id);
+    r->sender = apr_pstrdup(p, o->sender);
+    r->subject = apr_pstrdup(p, msg->sorigin->subject);
+    r->submitted = o->first;
+    r->first_hop = apr_pstrdup(p, o->host);
+    r->previous_hop = apr_pstrdup(p, nz(o->client));
+    return r;
+}
+
+static mt_found_t *found_copy(apr_pool_t *p, const mt_found_t *f)
+{
+    mt_found_t *r = apr_pmemdup(p, f, sizeof(*f));
+    int i;
+
+    r->report_id = apr_pstrdup(p, f->report_id);
+    r->message_id = apr_pstrdup(p, f->message_id);
+    r->sender = apr_pstrdup(p, f->sender);
+    r->subject = apr_pstrdup(p, f->subject);
+    r->first_hop = apr_pstrdup(p, f->first_hop);
+    r->previous_hop = apr_pstrdup(p, f->previous_hop);
+    r->recipients = apr_array_make(p, f->recipients->nelts, sizeof(const char *));
+    for (i = 0; i < f->recipients->nelts; i++)
+        push_str(r->recipients, apr_pstrdup(p, APR_ARRAY_IDX(f->recipients, i, const char *)));
+    return r;
+}
+
+/* Keep the candidates that come first, their results in a new pool: the
+ * cap's worth and one more, which tells whether the cap cuts the list
+ * (scan_newest()). */
+static void cands_trim(find_t *f)
+{
+    apr_pool_t *np;
+    int i;
+
+    qsort(f->cands->elts, (size_t)f->cands->nelts, sizeof(cand_t), f->cmp);
+    f->cands->nelts = f->cap + 1;
+    f->cutoff = APR_ARRAY_IDX(f->cands, f->cap, cand_t);
+    f->have_cutoff = 1;
+    apr_pool_create(&np, f->res_parent);
+    for (i = 0; i < f->cands->nelts; i++) {
+        cand_t *c = &APR_ARRAY_IDX(f->cands, i, cand_t);
+        c->found = found_copy(np, c->found);
+    }
+    apr_pool_destroy(f->res_pool);
+    f->res_pool = np;
+}
+
 static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
 {
     find_t *f = baton;
@@ -444,12 +554,17 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
     mt_msg_t *m;
     const mt_msg_t *o;
     message_t msg;
+    cand_t c;
     const char *err = NULL, *dkey;
     mt_error_t *e;
-    int rc;
+    int rc, i;
     (void)first;
 
     f->scanned++;
+    /* Another hop of a message done (a relay's next hop, scanned later):
+     * no need to read it to learn that. */
+    if (apr_hash_get(f->seen_hops, &key, sizeof(key)))
+        return 0;
     apr_pool_clear(hp);
     m = apr_pcalloc(hp, sizeof(*m));
     rc = mt_store_msg_get(f->txn, hp, key, m, &err);
@@ -471,6 +586,12 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
         return 1;
     }
     f->hops += msg.hops->nelts - 1;
+    for (i = 0; i < msg.hops->nelts; i++) {
+        const mt_msg_t *h = APR_ARRAY_IDX(msg.hops, i, const mt_msg_t *);
+        if (h != m)
+            apr_hash_set(f->seen_hops, apr_pmemdup(f->scan_pool, &h->key, sizeof(h->key)),
+                         sizeof(h->key), "");
+    }
     if (!(o = msg.origin))
         return 0;
     if (o->first < f->start || o->first > f->end)
@@ -489,58 +610,15 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
         return 0;
 
     f->matches++;
-    APR_ARRAY_PUSH(f->cands, cand_t) = (cand_t){ o->first, o->key, msg.rorigin->key,
-                                                 msg.sorigin->key };
+    c = (cand_t){ o->first, o->key, NULL };
+    if (f->have_cutoff && f->cmp(&c, &f->cutoff) > 0)
+        return 0;
+    c.found = found_make(f->res_pool, hp, f->who, &msg);
+    APR_ARRAY_PUSH(f->cands, cand_t) = c;
     /* Keep memory bounded by the cap, not by the number of matches. */
-    if (f->cap > 0 && f->cands->nelts >= 2 * f->cap + 8) {
-        qsort(f->cands->elts, (size_t)f->cands->nelts, sizeof(cand_t), f->cmp);
-        f->cands->nelts = f->cap;
-    }
+    if (f->cap > 0 && f->cands->nelts >= 2 * f->cap + 8)
+        cands_trim(f);
     return 0;
-}
-
-/* The result for candidate @a c (in @a p; scratch in @a tp): 1, 0 when the
- * hop is gone, -1 on error (@a *err). A caller that found a message sent
- * to it (not privileged, not the sender) sees only itself among the
- * recipients. */
-static int found_make(mt_txn_t *txn, apr_pool_t *p, apr_pool_t *tp, const mt_viewer_t *who,
-                      const cand_t *c, mt_found_t *r, const char **err)
-{
-    mt_msg_t *o = apr_pcalloc(p, sizeof(*o)), *x;
-    int rc = mt_store_msg_get(txn, p, c->key, o, err);
-
-    if (rc <= 0)
-        return rc;
-    memset(r, 0, sizeof(*r));
-    if (!who->privileged && !ieq(o->sender, who->mailbox)) {
-        r->recipients = strings(p);
-        push_str(r->recipients, apr_pstrdup(p, who->mailbox));
-    }
-    r->report_id = mt_query_report_id(p, o);
-    r->message_id = o->message_id;
-    r->sender = o->sender;
-    r->subject = o->subject;
-    r->submitted = o->first;
-    r->first_hop = o->host;
-    r->previous_hop = nz(o->client);
-    if (r->recipients)
-        ;
-    else if (c->rkey == c->key)
-        r->recipients = sender_rcpts(p, tp, o);
-    else {
-        x = apr_pcalloc(tp, sizeof(*x));
-        if ((rc = mt_store_msg_get(txn, tp, c->rkey, x, err)) < 0)
-            return -1;
-        r->recipients = sender_rcpts(p, tp, rc ? x : o);
-    }
-    if (c->skey != c->key) {
-        x = apr_pcalloc(p, sizeof(*x));
-        if ((rc = mt_store_msg_get(txn, p, c->skey, x, err)) < 0)
-            return -1;
-        if (rc)
-            r->subject = x->subject;
-    }
-    return 1;
 }
 
 /* One index the planner may scan. */
@@ -616,6 +694,67 @@ static const char *plan_find(find_t *f, apr_pool_t *sp, access_t *best, long *pr
     return NULL;
 }
 
+/* Newest first with a cap, the scan goes down the range in windows, each
+ * an ascending scan of the index, and stops as soon as the cap is reached
+ * by messages that no message still unseen can be newer than: a message
+ * none of whose hops lies in the windows done has its origin (its earliest
+ * hop) below them. Then a search matching far more messages than the cap
+ * reads a little more than the cap's worth, not all of them. The first
+ * window is short, and each next one sized from the matches so far. */
+#define FIND_WINDOW_FIRST APR_USEC_PER_SEC
+
+/* Candidates whose origin is at or after @a t. */
+static int cands_since(const find_t *f, apr_time_t t)
+{
+    int i, n = 0;
+    for (i = 0; i < f->cands->nelts; i++)
+        n += APR_ARRAY_IDX(f->cands, i, cand_t).first >= t;
+    return n;
+}
+
+static const char *scan_newest(find_t *f, apr_pool_t *sp, const access_t *plan)
+{
+    apr_time_t hi = plan->end;
+    /* The first window reaches from the search's end (now when it has
+     * none) back, and up to the scan's end: the future, and what a
+     * recipient scan reads beyond the end. */
+    apr_time_t top = f->end == APR_INT64_MAX ? apr_time_now() : f->end, end, lo;
+    apr_uint64_t w = FIND_WINDOW_FIRST;
+
+    if (top > hi)
+        top = hi;
+    end = top;
+
+    for (;;) {
+        const char *err;
+        double next;
+        int have;
+
+        if (top < f->start || (apr_uint64_t)top - (apr_uint64_t)f->start <= w)
+            lo = f->start;
+        else
+            lo = top - (apr_time_t)w;
+        err = mt_store_scan(f->txn, sp, plan->ix, plan->value, lo, hi, find_hit, f);
+        if (err || f->err || lo == f->start)
+            return err;
+        /* More than the cap: the results are known, and that they are cut. */
+        have = cands_since(f, lo);
+        if (have > f->cap)
+            return NULL;
+        /* As much more as the matches so far suggest (four times as much
+         * after nothing), at least twice as much, at most 16 times. */
+        next = have ? (double)((apr_uint64_t)end - (apr_uint64_t)lo) * (f->cap + 1 - have)
+                      / have * 1.25 : 4.0 * (double)w;
+        if (next < 2.0 * (double)w)
+            next = 2.0 * (double)w;
+        if (next > 16.0 * (double)w)
+            next = 16.0 * (double)w;
+        w = next > 4e18 ? (apr_uint64_t)4e18 : (apr_uint64_t)next;
+        hi = lo - 1;
+        top = hi;
+    }
+}
+
 mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
                           const mt_find_t *q, apr_array_header_t **results, int *truncated)
 {
@@ -655,14 +794,19 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
 
     apr_pool_create(&sp, p);
     apr_pool_create(&f.hit_pool, sp);
+    f.res_parent = p;
+    apr_pool_create(&f.res_pool, p);
     f.scan_pool = sp;
     f.seen = apr_hash_make(sp);
+    f.seen_hops = apr_hash_make(sp);
     f.cands = apr_array_make(sp, 64, sizeof(cand_t));
     if (nz(q->message_id))
         f.message_id = norm_msgid(sp, q->message_id);
 
     err = plan_find(&f, sp, &plan, &probed);
-    if (!err)
+    if (!err && q->newest_first && f.cap > 0)
+        err = scan_newest(&f, sp, &plan);
+    else if (!err)
         err = mt_store_scan(txn, sp, plan.ix, plan.value, f.start, plan.end, find_hit, &f);
     if (q->stats) {
         q->stats->plan = plan.plan;
@@ -674,6 +818,7 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
     }
     if (f.err || err) {
         e = f.err ? f.err : transient(p, err);
+        apr_pool_destroy(f.res_pool);
         apr_pool_destroy(sp);
         return e;
     }
@@ -684,16 +829,8 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
         *truncated = 1;
         n = f.cap;
     }
-    for (i = 0; i < n; i++) {
-        mt_found_t r;
-        int rc = found_make(txn, p, sp, who, &APR_ARRAY_IDX(f.cands, i, cand_t), &r, &err);
-        if (rc < 0) {
-            apr_pool_destroy(sp);
-            return transient(p, err);
-        }
-        if (rc > 0)
-            APR_ARRAY_PUSH(*results, mt_found_t) = r;
-    }
+    for (i = 0; i < n; i++)
+        APR_ARRAY_PUSH(*results, mt_found_t) = *APR_ARRAY_IDX(f.cands, i, cand_t).found;
     apr_pool_destroy(sp);
     return NULL;
 }

@@ -42,7 +42,10 @@ typedef struct {
     long probed;               /**< index entries read to choose between indexes */
     long scanned;              /**< index entries read by the scan */
     long hops;                 /**< hop records read (a message's hops, notifications) */
-    long matched;              /**< Find: messages that matched, before the cap; Get: events */
+    /** Find: messages that matched, before the cap (newest first with a
+     *  cap, the scan stops once more than the cap are known: those read
+     *  until then); Get: events */
+    long matched;
 } mt_query_stats_t;
 
 /** A Find. Absent filters are NULL (an empty string counts as absent).
@@ -65,7 +68,10 @@ typedef struct {
     apr_time_t start, end;     /**< inclusive bounds on the submit time; end 0: no upper bound */
     int max_results;           /**< results beyond are dropped (<= 0: no cap) */
     /** Results in descending submit time, and the cap keeps the newest;
-     *  otherwise ascending, and the cap keeps the oldest. */
+     *  otherwise ascending, and the cap keeps the oldest. Newest first with
+     *  a cap, the scan goes down the time range in windows and stops once
+     *  more than the cap are known, so that a search matching many more
+     *  messages than the cap does not read them all. */
     int newest_first;
     mt_query_stats_t *stats;   /**< filled when not NULL */
 } mt_find_t;

@@ -593,8 +593,10 @@ static void test_find(env_t *env)
           "concat(substring-before(//m:Diagnostics/t:String[2], ';'), ' / ', "
           "substring-before(//m:Diagnostics/t:String[4], ':'), ' / ', "
           "//m:Diagnostics/t:String[3])",
-          "rows scanned: 4 (0 to choose the index, 4 by the scan) / milliseconds / "
-          "messages: 4 matched, 2 returned (MsgTrackMaxResults 2)", NULL, NULL },
+          /* alice sent 4 in November; newest first, the scan stops at the
+           * third: more than the cap, so the list is known to be cut */
+          "rows scanned: 3 (0 to choose the index, 3 by the scan) / milliseconds / "
+          "messages: 3 matched, 2 returned (MsgTrackMaxResults 2)", NULL, NULL },
         { "find: Diagnostics: the recipient index is more selective", &DAVE, NULL, NULL,
           FIND(SENDER("alice@example.org") RCPT("dave@example.org")
                "<m:DiagnosticsLevel>Basic</m:DiagnosticsLevel>" NOV), "NoError",

@@ -1,5 +1,6 @@
 /* test_out.c: escaping and well-formedness of written text (TAP) */
 #include <apr_general.h>
+#include <apr_strings.h>
 #include "tap.h"
 #include "mt_out.h"
 
@@ -22,7 +23,30 @@ static const struct { const char *name, *in, *text, *attr; } cases[] = {
     { "truncated at end", "ab\xE2\x82", "ab\xEF\xBF\xBD\xEF\xBF\xBD",
       "ab\xEF\xBF\xBD\xEF\xBF\xBD" },
     { "empty", "", "", "" },
+    { "DEL and the last printable", "~\x7F~", "~\x7F~", "~\x7F~" },
+    { "markup at both ends", "&x<", "&amp;x&lt;", "&amp;x&lt;" },
 };
+
+/* A sink that records the sizes of the pieces it is handed, and what. */
+typedef struct {
+    apr_pool_t *p;
+    const char *sizes;
+    mt_out_t *all;
+    int fail_at;        /* fail the nth call (1-based), 0: never */
+    int calls;
+} pieces_t;
+
+static int pieces_write(void *baton, const char *data, apr_size_t len)
+{
+    pieces_t *pc = baton;
+    pc->calls++;
+    if (pc->fail_at && pc->calls >= pc->fail_at)
+        return -1;
+    pc->sizes = apr_psprintf(pc->p, "%s%s%lu", pc->sizes, *pc->sizes ? " " : "",
+                             (unsigned long)len);
+    mt_out_write(pc->all, data, len);
+    return 0;
+}
 
 static int failing_write(void *baton, const char *data, apr_size_t len)
 {
@@ -62,6 +86,36 @@ int main(int argc, const char *const *argv)
         mt_out_puts(o, "b");
         ok(o->failed, "a failed write is remembered");
         is_int(calls, 1, "no writes after a failure");
+    }
+    {
+        /* buffered: small writes gathered up to the size, a write larger
+         * than the buffer handed on at once, the rest at the flush */
+        pieces_t pc = { pool, "", mt_out_buffer_make(pool), 0, 0 };
+        mt_out_t *o = mt_out_make_buffered(pool, pieces_write, &pc, 8);
+        mt_out_puts(o, "abc");
+        mt_out_puts(o, "defgh");
+        is_int(pc.calls, 0, "buffered: nothing handed on while it fits");
+        mt_out_puts(o, "ij");
+        is_str(pc.sizes, "8", "buffered: a full buffer is handed on");
+        mt_out_puts(o, "0123456789");
+        is_str(pc.sizes, "8 2 10", "buffered: what was gathered, then a large write at once");
+        mt_out_element(o, "t:X", "1<2");
+        mt_out_flush(o);
+        mt_out_flush(o);
+        is_str(mt_out_buffer_get(pc.all, NULL), "abcdefghij0123456789<t:X>1&lt;2</t:X>",
+               "buffered: everything, in order");
+        ok(!o->failed, "buffered: no failure");
+    }
+    {
+        pieces_t pc = { pool, "", mt_out_buffer_make(pool), 1, 0 };
+        mt_out_t *o = mt_out_make_buffered(pool, pieces_write, &pc, 8);
+        mt_out_puts(o, "abc");
+        ok(!o->failed, "buffered: a failure shows only when the sink is called");
+        mt_out_puts(o, "0123456789");
+        ok(o->failed, "buffered: a failed write is remembered");
+        mt_out_puts(o, "x");
+        mt_out_flush(o);
+        is_int(pc.calls, 1, "buffered: no writes after a failure");
     }
     {
         /* growth past the initial buffer */

@@ -799,6 +799,59 @@ static void test_find_more(apr_pool_t *p, mt_txn_t *t)
     }
 }
 
+/* Every field of a result, for comparing two lists. */
+static const char *found_full(apr_pool_t *p, const apr_array_header_t *res)
+{
+    const char *s = "";
+    int i, j;
+    for (i = 0; i < res->nelts; i++) {
+        const mt_found_t *f = &APR_ARRAY_IDX(res, i, mt_found_t);
+        s = apr_psprintf(p, "%s[%s|%s|%s|%s|%" APR_TIME_T_FMT "|%s|%s|", s, f->report_id,
+                         f->message_id ? f->message_id : "-", f->sender ? f->sender : "-",
+                         f->subject ? f->subject : "-", f->submitted,
+                         f->first_hop ? f->first_hop : "-",
+                         f->previous_hop ? f->previous_hop : "-");
+        for (j = 0; j < f->recipients->nelts; j++)
+            s = apr_pstrcat(p, s, APR_ARRAY_IDX(f->recipients, j, const char *), ",", NULL);
+        s = apr_pstrcat(p, s, "]", NULL);
+    }
+    return s;
+}
+
+/* A cap far below the matches: the candidates are trimmed again and again
+ * while scanning, and the results are those of the uncapped search, cut. */
+static void test_find_cap(apr_pool_t *p, mt_txn_t *t)
+{
+    int newest, cap;
+
+    for (newest = 0; newest <= 1; newest++) {
+        mt_find_t q;
+        apr_array_header_t *all = NULL, *res = NULL;
+        int trunc = -1;
+        mt_error_t *e;
+
+        memset(&q, 0, sizeof(q));
+        q.newest_first = newest;
+        e = mt_query_find(t, p, &PRIV, &q, &all, &trunc);
+        /* more than 2 * cap + 8 matches: trimmed at least once */
+        ok(!e && all->nelts > 14 && !trunc, "cap: %s, uncapped: %d results",
+           newest ? "newest first" : "oldest first", e ? -1 : all->nelts);
+        for (cap = 1; cap <= 3; cap++) {
+            apr_array_header_t *want = apr_array_make(p, cap, sizeof(mt_found_t));
+            int i;
+            for (i = 0; i < cap && all && i < all->nelts; i++)
+                APR_ARRAY_PUSH(want, mt_found_t) = APR_ARRAY_IDX(all, i, mt_found_t);
+            q.max_results = cap;
+            e = mt_query_find(t, p, &PRIV, &q, &res, &trunc);
+            ok(!e && trunc == 1, "cap %d, %s: truncated", cap,
+               newest ? "newest first" : "oldest first");
+            is_str(res ? found_full(p, res) : "", found_full(p, want),
+                   "cap %d, %s: the first results of the uncapped search, every field", cap,
+                   newest ? "newest first" : "oldest first");
+        }
+    }
+}
+
 /* What the stats say. */
 static void test_find_stats(apr_pool_t *p, mt_txn_t *t)
 {
@@ -1482,6 +1535,153 @@ static void test_cli(apr_pool_t *p, mt_store_t *st, const char *dir, stories_t *
 
 /* ------------------------------------------------------------------ main */
 
+/* A Find result's recipients: the addresses the sender used, once each
+ * without regard to case, in order; past a handful of them too (a list of
+ * 40, each named twice in another case, root addresses standing for their
+ * expansions). In a store of its own. */
+static void test_find_many_rcpts(apr_pool_t *p)
+{
+    const char *dir = tmpdir_make(p, "mt-query-rcpts"), *err;
+    const char *spec = "", *want = "";
+    apr_array_header_t *res = NULL;
+    mt_store_t *st = NULL;
+    mt_txn_t *t = NULL;
+    mt_find_t q;
+    fx_t fx;
+    int i, trunc;
+
+    err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
+    ok(!err && st, "many recipients: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    memset(&fx, 0, sizeof(fx));
+    fx.p = p;
+    fx.hops = apr_array_make(p, 2, sizeof(mt_msg_t *));
+    for (i = 0; i < 40; i++) {
+        /* r0 .. r39, then R0 .. R39 again; every fifth one is an expansion
+         * of list<i/5>, which is then named once */
+        if (i % 5 == 0)
+            want = apr_psprintf(p, "%s%slist%d@example.org", want, *want ? " " : "", i / 5);
+        if (i % 5)
+            want = apr_psprintf(p, "%s%sr%d@example.org", want, *want ? " " : "", i);
+        spec = apr_psprintf(p, "%s %s", spec, i % 5 ? apr_psprintf(p, "r%d@example.org", i)
+                            : apr_psprintf(p, "m%d@example.org=list%d@example.org", i, i / 5));
+    }
+    for (i = 0; i < 40; i++)
+        spec = apr_psprintf(p, "%s %s", spec, i % 5 ? apr_psprintf(p, "R%d@Example.ORG", i)
+                            : apr_psprintf(p, "x%d@example.org=LIST%d@example.org", i, i / 5));
+    ok(!mt_store_begin(st, p, &fx.t), "many recipients: write transaction");
+    hop(&fx, MT_HOP_POSTFIX, T(9, 0, 0), "mx1", "AAAA000001", "<many@example.org>",
+        "alice@example.org", "many", NULL, MT_MSG_STARTED | MT_MSG_SUBMITTED, spec, NULL);
+    ok(!fx.failed && !mt_store_commit(fx.t), "many recipients: written");
+    ok(!mt_store_begin(st, p, &t), "many recipients: read transaction");
+    memset(&q, 0, sizeof(q));
+    q.sender = "alice@example.org";
+    err = NULL;
+    if (mt_query_find(t, p, &PRIV, &q, &res, &trunc) || res->nelts != 1)
+        err = "no single result";
+    ok(!err, "many recipients: found%s%s", err ? ": " : "", err ? err : "");
+    if (!err) {
+        const apr_array_header_t *r = APR_ARRAY_IDX(res, 0, mt_found_t).recipients;
+        const char *got = "";
+        for (i = 0; i < r->nelts; i++)
+            got = apr_psprintf(p, "%s%s%s", got, *got ? " " : "", APR_ARRAY_IDX(r, i, const char *));
+        is_str(got, want, "many recipients: each once, in order, root addresses for expansions");
+    }
+    mt_store_abort(t);
+    mt_store_close(st);
+    tmpdir_remove(p, dir);
+}
+
+/* Newest first with a cap, the scan goes down the range in windows and
+ * stops early: whatever the cap, the index and the range, the results are
+ * the uncapped search's first ones. 400 messages, unevenly spread over
+ * three days (bursts a second apart, gaps of hours), some relayed to a
+ * second hop a few seconds later; in a store of its own. */
+static void test_find_windows(apr_pool_t *p)
+{
+    static const int caps[] = { 1, 2, 5, 37, 150, 399, 400, 401 };
+    const char *dir = tmpdir_make(p, "mt-query-windows"), *err;
+    mt_store_t *st = NULL;
+    mt_txn_t *t = NULL;
+    apr_time_t at = TD(18, 0, 0, 0);
+    fx_t fx;
+    int i, c, k, bad = 0, runs = 0;
+
+    err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
+    ok(!err && st, "windows: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    memset(&fx, 0, sizeof(fx));
+    fx.p = p;
+    fx.hops = apr_array_make(p, 512, sizeof(mt_msg_t *));
+    ok(!mt_store_begin(st, p, &fx.t), "windows: write transaction");
+    for (i = 0; i < 400; i++) {
+        const char *mid = apr_psprintf(p, "<w%d@example.org>", i);
+        const char *sender = i % 3 ? "alice@example.org" : "bob@example.org";
+        const char *rcpt = i % 4 ? "carol@example.org" : "dave@example.org";
+        at += (i % 50 == 49) ? apr_time_from_sec(3600 * (1 + i % 7)) : apr_time_from_sec(1 + i % 3);
+        hop(&fx, MT_HOP_POSTFIX, at, "mx1", apr_psprintf(p, "A%08d", i), mid, sender,
+            "w", NULL, MT_MSG_STARTED | MT_MSG_SUBMITTED, rcpt, NULL);
+        if (i % 5 == 0)
+            hop(&fx, MT_HOP_POSTFIX, at + apr_time_from_sec(4), "mx2", apr_psprintf(p, "B%08d", i),
+                mid, sender, "w", "mx1.example.org[192.0.2.10]", MT_MSG_STARTED, rcpt, NULL);
+    }
+    ok(!fx.failed && !mt_store_commit(fx.t), "windows: written");
+    ok(!mt_store_begin(st, p, &t), "windows: read transaction");
+    /* 0-2: no end (the windows start now, days after the data), by time,
+     * sender, recipient; 3-5: the same within a range ending an hour after
+     * the last message */
+    for (k = 0; k < 6; k++) {
+        mt_find_t q;
+        apr_array_header_t *all = NULL;
+        int trunc;
+        memset(&q, 0, sizeof(q));
+        q.newest_first = 1;
+        if (k % 3 == 1)
+            q.sender = "alice@example.org";
+        if (k % 3 == 2)
+            q.recipient = "carol@example.org";
+        if (k >= 3) {
+            q.start = TD(18, 3, 0, 0);
+            q.end = TD(19, 6, 0, 0);
+        }
+        if (mt_query_find(t, p, &PRIV, &q, &all, &trunc) || all->nelts < 100) {
+            ok(0, "windows: uncapped search %d", k);
+            continue;
+        }
+        for (c = 0; c < (int)(sizeof(caps) / sizeof(caps[0])); c++) {
+            apr_array_header_t *res = NULL, *want = apr_array_make(p, caps[c], sizeof(mt_found_t));
+            mt_query_stats_t stats;
+            for (i = 0; i < caps[c] && i < all->nelts; i++)
+                APR_ARRAY_PUSH(want, mt_found_t) = APR_ARRAY_IDX(all, i, mt_found_t);
+            q.max_results = caps[c];
+            q.stats = &stats;
+            runs++;
+            if (mt_query_find(t, p, &PRIV, &q, &res, &trunc)
+                || strcmp(found_full(p, res), found_full(p, want)) != 0
+                || trunc != (all->nelts > caps[c])) {
+                printf("# windows: search %d, cap %d: %d results, truncated %d\n", k, caps[c],
+                       res ? res->nelts : -1, trunc);
+                bad++;
+            }
+            /* a window reads whole bursts of 50: two of them at most, not
+             * the 150 to 400 there are */
+            else if (k >= 3 && caps[c] <= 5 && stats.matched > 120) {
+                printf("# windows: search %d, cap %d: %ld matched before stopping\n", k,
+                       caps[c], stats.matched);
+                bad++;
+            }
+            q.stats = NULL;
+        }
+    }
+    is_int(bad, 0, "windows: %d capped searches give the uncapped search's first results, "
+           "the cut flag right, and within a range a small cap stops the scan early", runs);
+    mt_store_abort(t);
+    mt_store_close(st);
+    tmpdir_remove(p, dir);
+}
+
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
@@ -1495,6 +1695,8 @@ int main(int argc, const char *const *argv)
     apr_pool_create(&p, NULL);
 
     test_report_ids(p);
+    test_find_many_rcpts(p);
+    test_find_windows(p);
 
     dir = tmpdir_make(p, "mt-query");
     err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
@@ -1518,6 +1720,7 @@ int main(int argc, const char *const *argv)
         ok(!mt_store_begin(st, tp, &t), "read transaction");
         test_find(tp, t);
         test_find_more(tp, t);
+        test_find_cap(tp, t);
         test_find_stats(tp, t);
         test_find_fields(tp, t, &s);
         test_report(tp, t, &s);
