@@ -83,8 +83,8 @@ sub post {
     return soap_post(user => $user, url => url(), body => soap_envelope(body => $op));
 }
 
-# ask($user, $op, $name): one test (check_soap); returns its hash.
-sub ask { my($user, $op, $name) = @_; check_soap(post($user, $op), $name) }
+# call($user, $op, $name): one test (check_soap); returns its hash.
+sub call { my($user, $op, $name) = @_; check_soap(post($user, $op), $name) }
 
 # ------------------------------------------------------------------ reading answers
 
@@ -191,7 +191,7 @@ my %by_mid = map { ($M{$_}{message_id} // '') => $_ } keys %M;     # m6 has none
 # ------------------------------------------------------------------ the sender: alice
 my %id;      # tag -> report id, as the module's Find gave it
 {
-    my $r = ask('alice', find_xml(sender => 'alice@example.org'), 'alice: Find Sender alice');
+    my $r = call('alice', find_xml(sender => 'alice@example.org'), 'alice: Find Sender alice');
     is($r->{response_code}, 'NoError', 'alice: Find Sender alice: NoError');
     my $res = results($r);
     is_deeply([ sort map { $_->{message_id} } @$res ],
@@ -206,26 +206,26 @@ my %id;      # tag -> report id, as the module's Find gave it
               'alice sees every recipient of m1, the Bcc one (dave) too');
 }
 for my $tag (@$SENDER_TAGS) {
-    my $r = ask('alice', get_xml(id => $id{$tag} // 'Message-Id=<missing>'), "alice: Get $tag");
+    my $r = call('alice', get_xml(id => $id{$tag} // 'Message-Id=<missing>'), "alice: Get $tag");
     is_deeply(states(events($r)), cli_states($M{$tag}{summary}{events}),
               "alice: $tag Summary as msgtrack-index reported it");
 }
 {
-    my $ev = events(ask('alice', get_xml(id => $id{m1} // ''), 'alice: Get m1 again'));
+    my $ev = events(call('alice', get_xml(id => $id{m1} // ''), 'alice: Get m1 again'));
     is_deeply([ map { "$_->{recipient} " . ($_->{bcc} // 'absent') } @$ev ],
               ['bob@example.org false', 'carol@example.org false', 'dave@example.org true'],
               'alice: dave flagged BccRecipient, bob and carol not');
     ok(!grep({ ($_->{hidden} // 'false') eq 'true' } @$ev), 'alice: no HiddenRecipient');
 }
 {
-    my $ev = events(ask('alice', get_xml(id => $id{m5} // '', recipient => 'frank@example.com'),
+    my $ev = events(call('alice', get_xml(id => $id{m5} // '', recipient => 'frank@example.com'),
                         'alice: RecipientPath m5 frank'));
     is_deeply([ map { $_->{description} } @$ev ],
               cli_descriptions($M{m5}{paths}{'frank@example.com'}{events}, sub { !$_[0]{queue_event} }),
               'alice: m5 path to frank without the queue events (the deferral)');
 }
 {
-    my $ev = events(ask('alice', get_xml(id => $id{m4} // '', recipient => 'nobody@example.net'),
+    my $ev = events(call('alice', get_xml(id => $id{m4} // '', recipient => 'nobody@example.net'),
                         'alice: RecipientPath m4 nobody'));
     my $last = $ev->[-1] || {};
     ok(($last->{status} // '') eq 'Unsuccessful' && ($last->{description} // '') eq 'FailedGeneral'
@@ -235,7 +235,7 @@ for my $tag (@$SENDER_TAGS) {
 
 # ------------------------------------------------------------------ a recipient: bob
 {
-    my $r = ask('bob', find_xml(sender => 'alice@example.org', recipient => 'bob@example.org'),
+    my $r = call('bob', find_xml(sender => 'alice@example.org', recipient => 'bob@example.org'),
                 'bob: Find Sender alice, Recipient bob');
     is($r->{response_code}, 'NoError', 'bob: Find Sender alice, Recipient bob: NoError');
     my $res = results($r);
@@ -243,32 +243,32 @@ for my $tag (@$SENDER_TAGS) {
     is_deeply([ map { @{ $_->{recipients} } } @$res ], ['bob@example.org'],
               'bob sees only himself among m1\'s recipients');
     unlike(body_of($r), qr/carol\@|dave\@/, 'bob: neither carol nor the Bcc recipient in the answer');
-    my $ev = events(ask('bob', get_xml(id => $res->[0] ? $res->[0]{id} : ''), 'bob: Get m1'));
+    my $ev = events(call('bob', get_xml(id => $res->[0] ? $res->[0]{id} : ''), 'bob: Get m1'));
     is_deeply(states($ev), cli_states($M{m1}{summary}{events}, sub { $_[0]{recipient} eq 'bob@example.org' }),
               'bob: m1 Summary holds his own event only (Read)');
 }
 {
-    my $r = ask('bob', find_xml(sender => 'paula@example.net', recipient => 'bob@example.org'),
+    my $r = call('bob', find_xml(sender => 'paula@example.net', recipient => 'bob@example.org'),
                 'bob: Find Sender paula, Recipient bob');
     my $res = results($r);
     is_deeply([ map { $_->{message_id} } @$res ], [ $M{m2}{message_id} ], 'bob finds m2 (sent to team@)');
     unlike(body_of($r), qr/erin\@/, 'bob: erin is not in the answer');
-    my $g = ask('bob', get_xml(id => $res->[0] ? $res->[0]{id} : ''), 'bob: Get m2');
+    my $g = call('bob', get_xml(id => $res->[0] ? $res->[0]{id} : ''), 'bob: Get m2');
     is_deeply(states(events($g)), cli_states($M{m2}{summary}{events}, sub { $_[0]{recipient} eq 'bob@example.org' }),
               'bob: m2 Summary holds his own event only');
     unlike(body_of($g), qr/erin\@/, 'bob: erin is not in m2\'s report');
 }
 {
-    my $r = ask('bob', find_xml(sender => 'alice@example.org'), 'bob: Find Sender alice');
+    my $r = call('bob', find_xml(sender => 'alice@example.org'), 'bob: Find Sender alice');
     is($r->{response_code}, 'ErrorAccessDenied', 'bob: Find Sender alice without Recipient bob: ErrorAccessDenied');
-    $r = ask('bob', get_xml(id => $id{m3} // ''), 'bob: Get m3');
+    $r = call('bob', get_xml(id => $id{m3} // ''), 'bob: Get m3');
     is($r->{response_code}, 'ErrorAccessDenied', 'bob: Get of m3 (alice to lee): ErrorAccessDenied');
 }
 
 # ------------------------------------------------------------------ the help desk: admin
 my %aid;
 {
-    my $r = ask('admin', find_xml(), 'admin: Find everything');
+    my $r = call('admin', find_xml(), 'admin: Find everything');
     is($r->{response_code}, 'NoError', 'admin: Find without a Sender: NoError');
     my $res = results($r);
     is_deeply([ sort map { $_->{message_id} } @$res ],
@@ -283,19 +283,19 @@ my %aid;
               'admin: the NDRs go from <> to alice');
 }
 for my $tag (qw(m1 m2 m5)) {
-    my $r = ask('admin', get_xml(id => $aid{$tag} // ''), "admin: Get $tag");
+    my $r = call('admin', get_xml(id => $aid{$tag} // ''), "admin: Get $tag");
     is_deeply(states(events($r)), cli_states($M{$tag}{summary}{events}),
               "admin: $tag Summary as msgtrack-index reported it");
 }
 {
-    my $ev = events(ask('admin', get_xml(id => $aid{m2} // ''), 'admin: Get m2 again'));
+    my $ev = events(call('admin', get_xml(id => $aid{m2} // ''), 'admin: Get m2 again'));
     my($erin) = grep { $_->{recipient} eq 'erin@example.org' } @$ev;
     is_deeply($erin && [ $erin->{description}, $erin->{data}, $erin->{root} ],
               ['MovedToFolderByInboxRule', ['Lists'], 'team@example.org'],
               'admin: erin\'s copy of m2 filed into Lists by her Sieve script, through team@');
 }
 {
-    my $ev = events(ask('admin', get_xml(id => $aid{m5} // '', recipient => 'frank@example.com', queue => 1),
+    my $ev = events(call('admin', get_xml(id => $aid{m5} // '', recipient => 'frank@example.com', queue => 1),
                         'admin: RecipientPath m5 frank with queue events'));
     is_deeply([ map { $_->{description} } @$ev ],
               cli_descriptions($M{m5}{paths}{'frank@example.com'}{events}),
