@@ -609,7 +609,10 @@ class Scenario:
 
     def wait_mailbox(self, user, box, mid):
         def there():
-            c = self.imap(user)
+            try:
+                c = self.imap(user)
+            except (OSError, imaplib.IMAP4.error):
+                return None                   # not ready: try again
             try:
                 return self.find_uid(c, box, mid)
             finally:
