@@ -106,10 +106,6 @@ class Tap:
         return cond
 
 
-class Skip(Exception):
-    pass
-
-
 class Broken(Exception):
     """The mail system did not do what the test needs (not an assertion)."""
 
@@ -403,10 +399,7 @@ plugin {{
             os.makedirs(home, exist_ok=True)
             if u in sieve:
                 write(os.path.join(home, '.dovecot.sieve'), sieve[u])
-            for dirpath, dirs, files in os.walk(os.path.join(root, 'mail')):
-                os.chown(dirpath, self.uid, self.gid)
-                for f in files:
-                    os.chown(os.path.join(dirpath, f), self.uid, self.gid)
+        chown_tree(os.path.join(root, 'mail'), self.uid, self.gid)   # the mail uid's homes
 
     # -------------------------------------------------------------- daemons
     def postfix(self, *args, check=True):
@@ -479,14 +472,6 @@ plugin {{
 
     def flush(self):
         run(['postqueue', '-c', self.pf, '-f'])
-
-    def maillog_text(self):
-        with open(self.maillog, encoding='utf-8', errors='replace') as f:
-            return f.read()
-
-    def dovelog_text(self):
-        with open(self.dovelog, encoding='utf-8', errors='replace') as f:
-            return f.read()
 
 
 
@@ -1008,7 +993,7 @@ class Checks:
 
 # ------------------------------------------------------------------ main
 
-def preconditions(args):
+def preconditions():
     """The reason to skip, or None."""
     if os.geteuid() != 0:
         return 'needs root (Postfix\'s master and daemons start as root); scripts/test.sh runs it so'
@@ -1089,7 +1074,7 @@ def main():
         chown_tree(out, pw.pw_uid, pw.pw_gid)
         return code
 
-    reason = preconditions(args)
+    reason = preconditions()
     if reason:
         print('1..0 # SKIP ' + reason, flush=True)
         return finish('skip', reason, SKIP)
