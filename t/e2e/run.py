@@ -170,10 +170,16 @@ def write(path, text, mode=0o644):
     os.chmod(path, mode)
 
 
+COMMAND_TIMEOUT = 120
+
+
 def run(cmd, check=True, **kw):
     """Runs a command to completion, its output captured."""
-    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                       stdin=subprocess.DEVNULL, **kw)
+    try:
+        p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                           stdin=subprocess.DEVNULL, timeout=COMMAND_TIMEOUT, **kw)
+    except subprocess.TimeoutExpired:
+        raise Broken('%s: still running after %ds' % (' '.join(cmd), COMMAND_TIMEOUT))
     if check and p.returncode != 0:
         raise Broken('%s: exit %d\n%s' % (' '.join(cmd), p.returncode, p.stdout))
     return p
@@ -494,9 +500,13 @@ class Index:
                     env={'PATH': '/usr/bin:/bin', 'HOME': self.home, 'LC_ALL': 'C.UTF-8'})
 
     def run(self, *args):
-        p = subprocess.run([self.binary, '--db', self.db] + list(args), stdin=subprocess.DEVNULL,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                           **self._as_user())
+        cmd = [self.binary, '--db', self.db] + list(args)
+        try:
+            p = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE, text=True, timeout=COMMAND_TIMEOUT,
+                               **self._as_user())
+        except subprocess.TimeoutExpired:
+            raise Broken('%s: still running after %ds' % (' '.join(cmd), COMMAND_TIMEOUT))
         return p.returncode, p.stdout, p.stderr
 
     def json(self, *args):
@@ -573,7 +583,8 @@ class Scenario:
         mid = self.mid(tag)
         p = subprocess.run(['sendmail', '-C', self.ms.pf, '-f', sender, '-i'] + rcpts,
                            input=message(mid, subject, headers), text=True,
-                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           timeout=COMMAND_TIMEOUT)
         self.tap.ok(p.returncode == 0, '%s: sendmail exits 0' % tag, p.stdout)
         self.sent[tag] = {'message_id': mid, 'sender': sender, 'subject': subject,
                           'recipients': rcpts}
