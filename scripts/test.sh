@@ -5,11 +5,17 @@
 # (t/fuzz) briefly. Fails when any test fails, when no test ran, when a sanitizer
 # reported anything, or when a fuzz target crashed.
 #
+# Started as root, it first runs the end-to-end test's first stage, t/e2e/run.py
+# (real Postfix and Dovecot on loopback; see README, "End-to-end test"): its
+# failure fails the run; where the daemons cannot be installed it is skipped,
+# saying why, and t/e2e.t skips with the same reason.
+#
 #   scripts/test.sh                 everything
 #   MSGTRACK_SANITIZE=0 scripts/test.sh   skip the sanitizer pass
 #   MSGTRACK_FUZZ=0 scripts/test.sh       skip the fuzz targets
 #   MSGTRACK_FUZZ_SECONDS=5         how long each fuzz target runs (after its seeds)
 #   MSGTRACK_TEST_USER=name         the unprivileged user to run as when started as root
+#   MSGTRACK_E2E=0 scripts/test.sh  skip the end-to-end test (no mail daemons)
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +24,7 @@ SANITIZE=${MSGTRACK_SANITIZE:-1}
 FUZZ=${MSGTRACK_FUZZ:-1}
 FUZZ_SECONDS=${MSGTRACK_FUZZ_SECONDS:-5}
 TEST_USER=${MSGTRACK_TEST_USER:-msgtrack-test}
+E2E=${MSGTRACK_E2E:-1}
 
 PACKAGES=(build-essential autoconf automake libtool pkg-config
           apache2 apache2-dev libapr1-dev libaprutil1-dev
@@ -26,6 +33,9 @@ PACKAGES=(build-essential autoconf automake libtool pkg-config
           libxml-libxml-perl python3-zeep curl openssl
           gsoap libgsoap-dev libssl-dev zlib1g-dev
           clang libclang-rt-dev)
+
+# The end-to-end test's mail system; without them it is skipped, not failed.
+E2E_PACKAGES=(postfix dovecot-core dovecot-lmtpd dovecot-sieve dovecot-imapd swaks)
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
@@ -105,6 +115,41 @@ WRAP
     fi
 }
 
+# The end-to-end test's first stage, as root, in the copy of the tree ($1):
+# msgtrack-index is built there as $TEST_USER, then t/e2e/run.py runs the mail
+# system and leaves the index, the logs and run.json in t/e2e/out for t/e2e.t.
+e2e_stage() {
+    local work=$1 home rc
+    if [ "$E2E" != 1 ]; then
+        E2E_RESULT="SKIP (MSGTRACK_E2E=0)"
+        return 0
+    fi
+    log "end-to-end: building msgtrack-index ($work/_build-e2e)"
+    home=$(getent passwd "$TEST_USER" | cut -d: -f6)
+    # shellcheck disable=SC2016
+    runuser -u "$TEST_USER" -- env PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="$home" \
+        bash -c 'cd "$1" || exit 1
+            [ -x configure ] || ./bootstrap >bootstrap.log 2>&1 || { cat bootstrap.log; exit 1; }
+            mkdir -p _build-e2e && cd _build-e2e || exit 1
+            ../configure --enable-werror >configure.log 2>&1 || { tail -30 configure.log; exit 1; }
+            make -j"$(nproc)" mod_msgtrack/msgtrack-index >make.log 2>&1 \
+                || { grep -E "error|warning" make.log | head -40; exit 1; }' _ "$work" \
+        || die "end-to-end: building msgtrack-index failed"
+    log "end-to-end: Postfix, Dovecot and smtp-sink on loopback (t/e2e/run.py)"
+    set +e
+    python3 "$work/t/e2e/run.py" --user "$TEST_USER" --out "$work/t/e2e/out" \
+        --msgtrack-index "$work/_build-e2e/mod_msgtrack/msgtrack-index"
+    rc=$?
+    set -e
+    case $rc in
+    0)  E2E_RESULT="PASS";;
+    77) E2E_RESULT="SKIP ($(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["reason"])' \
+                          "$work/t/e2e/out/run.json" 2>/dev/null || echo '?'))";;
+    *)  die "end-to-end test failed (exit $rc; output above, and $work/t/e2e/out/run.log)";;
+    esac
+    log "end-to-end: $E2E_RESULT"
+}
+
 if [ "${MSGTRACK_TEST_STAGE:-}" = user ]; then
     cd "$SRC"
     user_stage
@@ -112,6 +157,10 @@ if [ "${MSGTRACK_TEST_STAGE:-}" = user ]; then
 fi
 
 install_missing test.sh "${PACKAGES[@]}"
+if [ "$E2E" = 1 ] && [ "$(id -u)" = 0 ]; then
+    ( install_missing test.sh "${E2E_PACKAGES[@]}" ) \
+        || log "end-to-end: could not install ${E2E_PACKAGES[*]}: the test will be skipped"
+fi
 
 if [ "$(id -u)" = 0 ]; then
     # Apache::Test refuses to run as root (and exits 0 doing so): hand an
@@ -122,13 +171,17 @@ if [ "$(id -u)" = 0 ]; then
     tar -C "$SRC" --exclude=./_build --exclude=./_build-asan --exclude=./_build-fuzz --exclude=./.git -cf - . \
         | tar -C "$WORK" -xf -
     chown -R "$TEST_USER": "$WORK"
+    rm -rf "$WORK/_build-e2e" "$WORK/t/e2e/out"       # a local run's leftovers
+    e2e_stage "$WORK"
     runuser -u "$TEST_USER" -- env MSGTRACK_TEST_STAGE=user MSGTRACK_SANITIZE="$SANITIZE" \
         MSGTRACK_FUZZ="$FUZZ" MSGTRACK_FUZZ_SECONDS="$FUZZ_SECONDS" \
         PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" \
         bash "$WORK/scripts/test.sh"
     rc=$?
+    log "end-to-end: $E2E_RESULT"
     [ "${MSGTRACK_KEEP:-0}" = 1 ] || rm -rf "$WORK"
     exit $rc
 fi
 
+log "end-to-end: SKIP (not root: Postfix needs root; t/e2e.t skips)"
 MSGTRACK_TEST_STAGE=user exec bash "$0"

@@ -1,7 +1,8 @@
 /* test_sample_data.c: the sample logs in t/data, line by line (TAP)
  *
- * Every line of t/data/postfix/mail.log, t/data/dovecot/dovecot.log and the
- * Exchange files in t/data/msgtrk/ goes through its parser. No line may be
+ * Every line of t/data/postfix/mail.log, t/data/dovecot/dovecot.log, the logs
+ * real daemons wrote in t/data/e2e/ and the Exchange files in t/data/msgtrk/
+ * goes through its parser. No line may be
  * refused, and the records of each kind are counted against the table
  * below: a change to the samples or to what a parser makes of them shows
  * up here (update the table knowingly). A few records are then checked
@@ -56,6 +57,12 @@ static const expect_t expected[] = {
         { MT_REC_PF_REJECT, 1 } } },
     { "dovecot/dovecot.log", PARSE_DOVECOT, 47, 27, {
         { MT_REC_DV_DELIVERED, 12 }, { MT_REC_DV_MAILLOG, 8 } } },
+    { "e2e/maillog", PARSE_POSTFIX, 80, 21, {
+        { MT_REC_PF_CLIENT, 5 }, { MT_REC_PF_PICKUP, 1 }, { MT_REC_PF_MESSAGE_ID, 8 },
+        { MT_REC_PF_HEADER, 13 }, { MT_REC_PF_QUEUED, 9 }, { MT_REC_PF_DELIVERY, 12 },
+        { MT_REC_PF_NOTIFY, 2 }, { MT_REC_PF_REMOVED, 8 }, { MT_REC_PF_REJECT, 1 } } },
+    { "e2e/dovecot.log", PARSE_DOVECOT, 43, 31, {
+        { MT_REC_DV_DELIVERED, 7 }, { MT_REC_DV_MAILLOG, 5 } } },
     { "msgtrk/MSGTRK-2010.LOG", PARSE_MSGTRK, 15, 5, { { MT_REC_MSGTRK, 10 } } },
     { "msgtrk/MSGTRK20261120-1.LOG", PARSE_MSGTRK, 46, 5, { { MT_REC_MSGTRK, 41 } } },
 };
