@@ -14,12 +14,6 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 SANITIZE=${MSGTRACK_SANITIZE:-1}
 TEST_USER=${MSGTRACK_TEST_USER:-msgtrack-test}
 
-PACKAGES=(build-essential autoconf automake libtool pkg-config
-          apache2 apache2-dev libapr1-dev libaprutil1-dev
-          libxml2-dev libxml2-utils libdb-dev db5.3-util
-          libapache2-mod-perl2 libwww-perl liblwp-protocol-https-perl libio-socket-ssl-perl
-          libxml-libxml-perl python3-zeep curl openssl)
-
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'test.sh: %s\n' "$*" >&2; exit 1; }
 
@@ -93,7 +87,7 @@ if [ "${MSGTRACK_TEST_STAGE:-}" = user ]; then
     exit 0
 fi
 
-install_missing test.sh "${PACKAGES[@]}"
+install_missing test.sh "${TEST_PACKAGES[@]}"
 
 if [ "$(id -u)" = 0 ]; then
     # Apache::Test refuses to run as root (and exits 0 doing so): hand an
