@@ -1,17 +1,37 @@
 #!/usr/bin/env bash
 # scripts/test.sh: install what is missing, build with warnings as errors, run the
 # C unit tests and the Apache::Test suite as an unprivileged user, then do the same
-# with AddressSanitizer and UndefinedBehaviorSanitizer. Fails when any test fails,
-# when no test ran, or when a sanitizer reported anything.
+# with AddressSanitizer and UndefinedBehaviorSanitizer, then run part of the
+# Apache::Test suite against `httpd -X` under valgrind (scripts/valgrind.sh).
+# Fails when any test fails, when no test ran, when a sanitizer reported
+# anything, or when valgrind found an error or leak attributable to the module.
 #
 #   scripts/test.sh                 everything
 #   MSGTRACK_SANITIZE=0 scripts/test.sh   skip the sanitizer pass
+#   MSGTRACK_VALGRIND=0 scripts/test.sh   skip the valgrind pass
+#   MSGTRACK_VALGRIND_TESTS="a.t b.t"     the t/*.t the valgrind pass runs, or "all"
+#                                   for every file that sends requests (default:
+#                                   $VALGRIND_TESTS below)
 #   MSGTRACK_TEST_USER=name         the unprivileged user to run as when started as root
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$SRC/scripts/debian-deps.sh"
 SANITIZE=${MSGTRACK_SANITIZE:-1}
+VALGRIND=${MSGTRACK_VALGRIND:-1}
+# The valgrind pass runs these files, not every request test: back to back
+# on the shared 2-CPU machine (load about 10) the whole suite took 6.5
+# minutes, these 4.5, of which start-up is about 45 s and the leak check at
+# exit about 2 minutes (it scans the abandoned environment that t/index.t
+# leaves mapped, see scripts/valgrind.supp). They cover every path where the
+# module or its libraries allocate outside request pools: libxml2's parser
+# on good, broken and hostile input and the schema validator (faults,
+# hostile), bodies cut off at the cap (http), Find and Get over Berkeley DB
+# cursors (find, get), the index opened, recovered, removed and reopened
+# under the server (index). Left out as the same paths again: authz, soap,
+# zeep (the same operations and faults), continue, merge, wsdl (httpd and
+# pools only).
+VALGRIND_TESTS=${MSGTRACK_VALGRIND_TESTS:-faults.t hostile.t http.t find.t get.t index.t}
 TEST_USER=${MSGTRACK_TEST_USER:-msgtrack-test}
 
 log() { printf '==> %s\n' "$*" >&2; }
@@ -79,6 +99,13 @@ WRAP
         fi
         log "ok: sanitizer build clean"
     fi
+
+    if [ "$VALGRIND" = 1 ]; then
+        local files=()
+        [ "$VALGRIND_TESTS" = all ] || read -r -a files <<<"$VALGRIND_TESTS"
+        MSGTRACK_VALGRIND_BUILD="$TREE/_build" bash "$TREE/scripts/valgrind.sh" "${files[@]}" \
+            || die "valgrind pass failed"
+    fi
 }
 
 if [ "${MSGTRACK_TEST_STAGE:-}" = user ]; then
@@ -99,6 +126,7 @@ if [ "$(id -u)" = 0 ]; then
         | tar -C "$WORK" -xf -
     chown -R "$TEST_USER": "$WORK"
     runuser -u "$TEST_USER" -- env MSGTRACK_TEST_STAGE=user MSGTRACK_SANITIZE="$SANITIZE" \
+        MSGTRACK_VALGRIND="$VALGRIND" MSGTRACK_VALGRIND_TESTS="$VALGRIND_TESTS" \
         PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" \
         bash "$WORK/scripts/test.sh"
     rc=$?
