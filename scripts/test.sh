@@ -19,18 +19,19 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$SRC/scripts/debian-deps.sh"
 SANITIZE=${MSGTRACK_SANITIZE:-1}
 VALGRIND=${MSGTRACK_VALGRIND:-1}
-# The valgrind pass runs these files, not every request test: back to back
-# on the shared 2-CPU machine (load about 10) the whole suite took 6.5
-# minutes, these 4.5, of which start-up is about 45 s and the leak check at
-# exit about 2 minutes (it scans the abandoned environment that t/index.t
-# leaves mapped, see scripts/valgrind.supp). They cover every path where the
-# module or its libraries allocate outside request pools: libxml2's parser
-# on good, broken and hostile input and the schema validator (faults,
-# hostile), bodies cut off at the cap (http), Find and Get over Berkeley DB
-# cursors (find, get), the index opened, recovered, removed and reopened
-# under the server (index). Left out as the same paths again: authz, soap,
-# zeep (the same operations and faults), continue, merge, wsdl (httpd and
-# pools only).
+# The valgrind pass runs these files, not every request test: on the shared
+# 2-CPU machine the whole suite took 4.5 to 6.5 minutes under valgrind,
+# these files 2.7 to 4.5 (load 3 to 10). Start-up takes under a minute; the
+# leak check at exit 1.5 to 2.5 minutes after t/index.t (a second after
+# t/hostile.t alone): most likely the abandoned environment that index.t
+# leaves mapped, see scripts/valgrind.supp. These files cover every path
+# where the module or its libraries allocate outside request pools:
+# libxml2's parser on good, broken and hostile input and the schema
+# validator (faults, hostile), bodies cut off at the cap (http), Find and
+# Get over Berkeley DB cursors (find, get), the index opened, recovered,
+# removed and reopened under the server (index). Left out as the same
+# paths again: authz, soap, zeep (the same operations and faults),
+# continue, merge, wsdl (httpd and pools only).
 VALGRIND_TESTS=${MSGTRACK_VALGRIND_TESTS:-faults.t hostile.t http.t find.t get.t index.t}
 TEST_USER=${MSGTRACK_TEST_USER:-msgtrack-test}
 
