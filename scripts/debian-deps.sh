@@ -1,4 +1,4 @@
-# scripts/debian-deps.sh: sourced by test.sh and demo.sh.
+# scripts/debian-deps.sh: sourced by test.sh, valgrind.sh and demo.sh.
 #   install_missing CALLER PACKAGE...
 # Installs the Debian packages not yet installed (as root), or fails naming
 # them (as anyone else).
@@ -20,3 +20,13 @@ install_missing() {
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
         >/dev/null
 }
+
+# What test.sh and valgrind.sh need: the build, the Apache::Test suite's
+# clients (zeep, gSOAP), clang for the fuzz targets, and valgrind.
+TEST_PACKAGES=(build-essential autoconf automake libtool pkg-config
+               apache2 apache2-dev libapr1-dev libaprutil1-dev
+               libxml2-dev libxml2-utils libdb-dev db5.3-util
+               libapache2-mod-perl2 libwww-perl liblwp-protocol-https-perl libio-socket-ssl-perl
+               libxml-libxml-perl python3-zeep curl openssl
+               gsoap libgsoap-dev libssl-dev zlib1g-dev
+               clang libclang-rt-dev valgrind)
