@@ -5,12 +5,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
 #include <libxml/xmlversion.h>
 #include <db.h>
 #include "mt_ingest.h"
@@ -22,6 +29,10 @@
 #include "msgtrack_index_query.h"
 
 #define EXIT_USAGE 2
+/* A follow worker that stopped so that the index is recovered: its
+ * supervisor starts it again, and the start runs recovery. Never the
+ * command's own exit status. */
+#define EXIT_RECOVER 3
 
 typedef struct {
     const char *name;
@@ -119,6 +130,87 @@ static int open_store(cmdline_t *cl, mt_store_mode_e mode, mt_store_t **st)
     if (err)
         return fail(err);
     return 0;
+}
+
+/* ------------------------------------------------------------------ watchdog */
+
+/* A process killed inside Berkeley DB (an httpd child, say) may die holding
+ * one of the environment's mutexes: then the writer waits for it forever,
+ * and failchk reports that only recovery can help. The writer cannot leave
+ * a wait on a mutex, so a thread of its own runs failchk once a second, and
+ * when the environment needs recovery ends the process at once without
+ * closing the index, as a kill -9 would: the next writer to open it runs
+ * recovery (DB_REGISTER sees this process gone), and everything committed
+ * is kept. Dead processes that held only locks and transactions are
+ * released by the same failchk, whether or not a reader runs it. */
+typedef struct {
+    mt_store_t *store;
+    int status;                /* exit status when recovery is needed */
+    const char *advice;        /* said on stderr before exiting */
+    int stop;
+    apr_thread_mutex_t *mutex;
+    apr_thread_cond_t *cond;
+    apr_thread_t *thread;
+} watchdog_t;
+
+static void *APR_THREAD_FUNC watchdog_run(apr_thread_t *t, void *data)
+{
+    watchdog_t *w = data;
+    (void)t;
+    apr_thread_mutex_lock(w->mutex);
+    while (!w->stop) {
+        const char *err;
+        apr_thread_cond_timedwait(w->cond, w->mutex, apr_time_from_sec(1));
+        if (w->stop)
+            break;
+        if ((err = mt_store_failchk(w->store)) != NULL) {
+            fprintf(stderr, "msgtrack-index: %s\nmsgtrack-index: %s\n", err, w->advice);
+            fflush(stderr);
+            _exit(w->status);
+        }
+    }
+    apr_thread_mutex_unlock(w->mutex);
+    return NULL;
+}
+
+/* Registered after the store's own cleanup, so it runs first: the thread
+ * ends before the store closes. */
+static apr_status_t watchdog_stop(void *data)
+{
+    watchdog_t *w = data;
+    apr_status_t rv;
+    apr_thread_mutex_lock(w->mutex);
+    w->stop = 1;
+    apr_thread_cond_signal(w->cond);
+    apr_thread_mutex_unlock(w->mutex);
+    apr_thread_join(&rv, w->thread);
+    return APR_SUCCESS;
+}
+
+static int watchdog_start(cmdline_t *cl, mt_store_t *st, int status, const char *advice)
+{
+    watchdog_t *w = apr_pcalloc(cl->pool, sizeof(*w));
+    w->store = st;
+    w->status = status;
+    w->advice = advice;
+    if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, cl->pool) != APR_SUCCESS
+        || apr_thread_cond_create(&w->cond, cl->pool) != APR_SUCCESS
+        || apr_thread_create(&w->thread, NULL, watchdog_run, w, cl->pool) != APR_SUCCESS)
+        return fail("cannot start the failure-check thread");
+    apr_pool_cleanup_register(cl->pool, w, watchdog_stop, apr_pool_cleanup_null);
+    return 0;
+}
+
+/* The writer's store, watched. */
+static int open_writer(cmdline_t *cl, int recover_status, mt_store_t **st)
+{
+    int rc = open_store(cl, MT_STORE_WRITER, st);
+    if (rc == 0)
+        rc = watchdog_start(cl, *st, recover_status, recover_status == EXIT_RECOVER
+                            ? "follow starts again, and recovers the index"
+                            : "stopped without closing the index, so that the next run "
+                              "recovers it: run the command again");
+    return rc;
 }
 
 static const char *opt(cmdline_t *cl, const char *name)
@@ -260,7 +352,7 @@ static int cmd_ingest(cmdline_t *cl)
             inputs[i].mtime = (apr_time_t)sb.st_mtime;
     }
     qsort(inputs, (size_t)n, sizeof(*inputs), by_mtime);
-    if ((rc = open_store(cl, MT_STORE_WRITER, &st)) != 0)
+    if ((rc = open_writer(cl, 1, &st)) != 0)
         return rc;
     in = mt_ingest_create(cl->pool, st, &o);
     pr.in = in;
@@ -287,10 +379,10 @@ static int cmd_ingest(cmdline_t *cl)
     return 0;
 }
 
-/* follow: read what is there, then poll; SIGINT/SIGTERM end it after the
- * current batch is committed. The signals are blocked and taken with
- * sigtimedwait(), which is also the poll interval. */
-static int cmd_follow(cmdline_t *cl)
+/* The follow worker: read what is there, then poll; SIGINT/SIGTERM/SIGHUP
+ * end it after the current batch is committed. The signals are blocked and
+ * taken with sigtimedwait(), which is also the poll interval. */
+static int follow_worker(cmdline_t *cl)
 {
     mt_ingest_opts_t o;
     progress_t pr;
@@ -304,11 +396,8 @@ static int cmd_follow(cmdline_t *cl)
 
     if ((rc = get_ingest_opts(cl, &o, &pr)) != 0)
         return rc;
-    for (i = 0; i < n; i++)
-        if (strcmp(APR_ARRAY_IDX(cl->args, i, const char *), "-") == 0)
-            return usage_error("follow reads files, not standard input:", "-");
     pr.tty = 0;              /* follow runs forever: no progress line */
-    if ((rc = open_store(cl, MT_STORE_WRITER, &st)) != 0)
+    if ((rc = open_writer(cl, EXIT_RECOVER, &st)) != 0)
         return rc;
     in = mt_ingest_create(cl->pool, st, &o);
     pr.in = in;
@@ -364,6 +453,73 @@ static int cmd_follow(cmdline_t *cl)
     {
         const char *err = mt_store_checkpoint(st, 1);
         return err ? fail(err) : 0;
+    }
+}
+
+/* follow: the work is done by a child process (follow_worker), which this
+ * one starts again when it stopped so that the index is recovered (see
+ * the watchdog); the stop signals are passed on to it. Killed, this process
+ * takes the worker with it (Linux), as if it had been killed itself. */
+static int cmd_follow(cmdline_t *cl)
+{
+    mt_ingest_opts_t o;
+    progress_t pr;
+    sigset_t sigs;
+    pid_t parent = getpid();
+    int i, rc, restarts = 0;
+
+    if ((rc = get_ingest_opts(cl, &o, &pr)) != 0)
+        return rc;
+    for (i = 0; i < cl->args->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(cl->args, i, const char *), "-") == 0)
+            return usage_error("follow reads files, not standard input:", "-");
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    fflush(NULL);
+    for (;;) {
+        int status = 0, stopping = 0;
+        pid_t pid = fork();
+
+        if (pid < 0)
+            return fail(apr_psprintf(cl->pool, "cannot start the follow process: %s",
+                                     strerror(errno)));
+        if (pid == 0) {
+#ifdef __linux__
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent)
+                _exit(1);
+#endif
+            rc = follow_worker(cl);
+            apr_pool_destroy(cl->pool);     /* closes the index */
+            fflush(NULL);
+            _exit(rc);
+        }
+        for (;;) {
+            struct timespec tick = { 1, 0 };
+            int sig = sigtimedwait(&sigs, NULL, &tick);
+            if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+                kill(pid, sig);
+                stopping = 1;
+            }
+            if (waitpid(pid, &status, WNOHANG) == pid)
+                break;
+        }
+        if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RECOVER) {
+            if (stopping)
+                return 0;          /* the next start recovers the index */
+            fprintf(stderr, "msgtrack-index: follow: starting again (%d) to recover the "
+                    "index\n", ++restarts);
+            sleep(1);
+            continue;
+        }
+        if (WIFEXITED(status))
+            return WEXITSTATUS(status);
+        return fail(apr_psprintf(cl->pool, "the follow process ended with signal %d",
+                                 WTERMSIG(status)));
     }
 }
 
@@ -481,7 +637,7 @@ static int cmd_purge(cmdline_t *cl)
     days = strtol(v, &end, 10);
     if (*end || end == v || days < 0 || days > 36500)
         return usage_error("--older-than takes a number of days, not", v);
-    if ((rc = open_store(cl, MT_STORE_WRITER, &st)) != 0)
+    if ((rc = open_writer(cl, 1, &st)) != 0)
         return rc;
     err = mt_store_purge(st, cl->pool, apr_time_now() - apr_time_from_sec(days * 86400LL),
                          1000, &hops, &events);
