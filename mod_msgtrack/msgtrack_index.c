@@ -379,6 +379,18 @@ static int cmd_ingest(cmdline_t *cl)
     return 0;
 }
 
+/* A follow worker whose reading failed (the index out of memory or dead,
+ * a log that cannot be read) stops as the watchdog does: the supervisor
+ * starts it again, the start recovers the index, and reading resumes at
+ * the offsets committed, so nothing is lost or read twice. */
+static int follow_failed(const char *err)
+{
+    fprintf(stderr, "msgtrack-index: %s\nmsgtrack-index: follow starts again, and recovers "
+            "the index\n", err);
+    fflush(stderr);
+    _exit(EXIT_RECOVER);
+}
+
 /* The follow worker: read what is there, then poll; SIGINT/SIGTERM/SIGHUP
  * end it after the current batch is committed. The signals are blocked and
  * taken with sigtimedwait(), which is also the poll interval. */
@@ -420,21 +432,21 @@ static int follow_worker(cmdline_t *cl)
                     continue;              /* not there (yet): try again later */
                 apr_pool_create(&pools[i], cl->pool);
                 if ((err = mt_ingest_open(in, pools[i], path, &src[i])) != NULL)
-                    return fail(err);
+                    return follow_failed(err);
             }
             if ((err = mt_ingest_read(in, src[i])) != NULL)
-                return fail(err);
+                return follow_failed(err);
             switch (mt_ingest_check(in, src[i])) {
             case MT_SOURCE_TRUNCATED:
                 if ((err = mt_ingest_restart(in, src[i])) != NULL
                     || (err = mt_ingest_read(in, src[i])) != NULL)
-                    return fail(err);
+                    return follow_failed(err);
                 break;
             case MT_SOURCE_ROTATED:
                 /* Renamed away: what was appended before the rename is read
                  * (above, and once more now); then the new file. */
                 if ((err = mt_ingest_read(in, src[i])) != NULL)
-                    return fail(err);
+                    return follow_failed(err);
                 mt_ingest_close(src[i]);
                 apr_pool_destroy(pools[i]);
                 src[i] = NULL;
@@ -457,16 +469,18 @@ static int follow_worker(cmdline_t *cl)
 }
 
 /* follow: the work is done by a child process (follow_worker), which this
- * one starts again when it stopped so that the index is recovered (see
- * the watchdog); the stop signals are passed on to it. Killed, this process
- * takes the worker with it (Linux), as if it had been killed itself. */
+ * one starts again when it stopped so that the index is recovered (the
+ * watchdog, follow_failed()): after 1 s, and after twice as long each time
+ * up to a minute while it keeps stopping within a minute. The stop signals
+ * are passed on to it. Killed, this process takes the worker with it
+ * (Linux), as if it had been killed itself. */
 static int cmd_follow(cmdline_t *cl)
 {
     mt_ingest_opts_t o;
     progress_t pr;
     sigset_t sigs;
     pid_t parent = getpid();
-    int i, rc, restarts = 0;
+    int i, rc, restarts = 0, delay = 1;
 
     if ((rc = get_ingest_opts(cl, &o, &pr)) != 0)
         return rc;
@@ -482,6 +496,7 @@ static int cmd_follow(cmdline_t *cl)
     fflush(NULL);
     for (;;) {
         int status = 0, stopping = 0;
+        apr_time_t started = apr_time_now();
         pid_t pid = fork();
 
         if (pid < 0)
@@ -511,9 +526,20 @@ static int cmd_follow(cmdline_t *cl)
         if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RECOVER) {
             if (stopping)
                 return 0;          /* the next start recovers the index */
-            fprintf(stderr, "msgtrack-index: follow: starting again (%d) to recover the "
-                    "index\n", ++restarts);
-            sleep(1);
+            if (apr_time_now() - started >= apr_time_from_sec(60))
+                delay = 1;
+            fprintf(stderr, "msgtrack-index: follow: starting again (%d) in %d s to recover "
+                    "the index\n", ++restarts, delay);
+            fflush(stderr);
+            {
+                struct timespec pause = { delay, 0 };
+                int sig;
+                while ((sig = sigtimedwait(&sigs, NULL, &pause)) == SIGCHLD)
+                    ;
+                if (sig > 0)
+                    return 0;          /* told to stop meanwhile */
+            }
+            delay = delay * 2 > 60 ? 60 : delay * 2;
             continue;
         }
         if (WIFEXITED(status))
