@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -124,27 +125,25 @@ static int fail(const char *what)
     return 1;
 }
 
-static int open_store(cmdline_t *cl, mt_store_mode_e mode, mt_store_t **st)
-{
-    const char *err = mt_store_open(cl->pool, cl->db, mode, st);
-    if (err)
-        return fail(err);
-    return 0;
-}
-
-/* ------------------------------------------------------------------ watchdog */
+/* ------------------------------------------------------------------ the watched store */
 
 /* A process killed inside Berkeley DB (an httpd child, say) may die holding
- * one of the environment's mutexes: then the writer waits for it forever,
- * and failchk reports that only recovery can help. The writer cannot leave
- * a wait on a mutex, so a thread of its own runs failchk once a second, and
- * when the environment needs recovery ends the process at once without
- * closing the index, as a kill -9 would: the next writer to open it runs
- * recovery (DB_REGISTER sees this process gone), and everything committed
- * is kept. Dead processes that held only locks and transactions are
- * released by the same failchk, whether or not a reader runs it. */
+ * one of the environment's mutexes: then whoever needs it waits forever,
+ * and failchk reports that only recovery can help. A thread cannot leave
+ * such a wait, so every command has a watchdog thread. While the index
+ * opens it watches that the process keeps using the CPU (recovery does; a
+ * wait on a dead process's mutex does not) and gives up after OPEN_STALL
+ * without any; once open it runs failchk once a second, which also
+ * releases what dead processes held of locks and transactions. When the
+ * environment needs recovery the process ends at once, without closing
+ * the index, as a kill -9 would: a writer has registered itself, so the
+ * next writer to open the index sees it gone and runs recovery (everything
+ * committed is kept); a reader just says so. */
+#define OPEN_STALL apr_time_from_sec(60)
+
 typedef struct {
-    mt_store_t *store;
+    const char *dir;
+    mt_store_t *store;         /* NULL while opening */
     int status;                /* exit status when recovery is needed */
     const char *advice;        /* said on stderr before exiting */
     int stop;
@@ -153,28 +152,59 @@ typedef struct {
     apr_thread_t *thread;
 } watchdog_t;
 
+static apr_interval_time_t cpu_time(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return apr_time_from_sec(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+           + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+static void watchdog_exit(watchdog_t *w, const char *err)
+{
+    fprintf(stderr, "msgtrack-index: %s\nmsgtrack-index: %s\n", err, w->advice);
+    fflush(stderr);
+    _exit(w->status);
+}
+
 static void *APR_THREAD_FUNC watchdog_run(apr_thread_t *t, void *data)
 {
     watchdog_t *w = data;
+    apr_interval_time_t cpu = cpu_time();
+    apr_time_t moved = apr_time_now();
+    char msg[512];
     (void)t;
+
     apr_thread_mutex_lock(w->mutex);
     while (!w->stop) {
         const char *err;
         apr_thread_cond_timedwait(w->cond, w->mutex, apr_time_from_sec(1));
         if (w->stop)
             break;
-        if ((err = mt_store_failchk(w->store)) != NULL) {
-            fprintf(stderr, "msgtrack-index: %s\nmsgtrack-index: %s\n", err, w->advice);
-            fflush(stderr);
-            _exit(w->status);
+        if (!w->store) {
+            apr_interval_time_t now_cpu = cpu_time();
+            if (now_cpu != cpu) {
+                cpu = now_cpu;
+                moved = apr_time_now();
+            }
+            else if (apr_time_now() - moved > OPEN_STALL) {
+                apr_snprintf(msg, sizeof(msg), "index %s: opening it has waited %"
+                             APR_TIME_T_FMT " s without progress (a process probably died "
+                             "inside Berkeley DB holding one of its mutexes)", w->dir,
+                             apr_time_sec(OPEN_STALL));
+                watchdog_exit(w, msg);
+            }
+        }
+        else if ((err = mt_store_failchk(w->store)) != NULL) {
+            watchdog_exit(w, err);
         }
     }
     apr_thread_mutex_unlock(w->mutex);
     return NULL;
 }
 
-/* Registered after the store's own cleanup, so it runs first: the thread
- * ends before the store closes. */
+/* A pre-cleanup: the thread ends before the store closes. */
 static apr_status_t watchdog_stop(void *data)
 {
     watchdog_t *w = data;
@@ -187,30 +217,45 @@ static apr_status_t watchdog_stop(void *data)
     return APR_SUCCESS;
 }
 
-static int watchdog_start(cmdline_t *cl, mt_store_t *st, int status, const char *advice)
+/* Open the index, watched (above). A writer that must stop for recovery
+ * exits with @a recover_status, a reader with 1. */
+static int open_watched(cmdline_t *cl, mt_store_mode_e mode, int recover_status,
+                        mt_store_t **st)
 {
     watchdog_t *w = apr_pcalloc(cl->pool, sizeof(*w));
-    w->store = st;
-    w->status = status;
-    w->advice = advice;
+    const char *err;
+
+    w->dir = cl->db;
+    w->status = mode == MT_STORE_WRITER ? recover_status : 1;
+    w->advice = mode != MT_STORE_WRITER
+        ? "the index needs recovery, which the next start of ingest or follow runs "
+          "(follow does it by itself): run the command again then"
+        : recover_status == EXIT_RECOVER
+        ? "follow starts again, and recovers the index"
+        : "stopped without closing the index, so that the next run recovers it: run "
+          "the command again";
     if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, cl->pool) != APR_SUCCESS
         || apr_thread_cond_create(&w->cond, cl->pool) != APR_SUCCESS
         || apr_thread_create(&w->thread, NULL, watchdog_run, w, cl->pool) != APR_SUCCESS)
         return fail("cannot start the failure-check thread");
-    apr_pool_cleanup_register(cl->pool, w, watchdog_stop, apr_pool_cleanup_null);
+    apr_pool_pre_cleanup_register(cl->pool, w, watchdog_stop);
+    if ((err = mt_store_open(cl->pool, cl->db, mode, st)) != NULL)
+        return fail(err);
+    apr_thread_mutex_lock(w->mutex);
+    w->store = *st;
+    apr_thread_mutex_unlock(w->mutex);
     return 0;
 }
 
-/* The writer's store, watched. */
+static int open_store(cmdline_t *cl, mt_store_mode_e mode, mt_store_t **st)
+{
+    return open_watched(cl, mode, 1, st);
+}
+
+/* The writer's store: @a recover_status as for open_watched(). */
 static int open_writer(cmdline_t *cl, int recover_status, mt_store_t **st)
 {
-    int rc = open_store(cl, MT_STORE_WRITER, st);
-    if (rc == 0)
-        rc = watchdog_start(cl, *st, recover_status, recover_status == EXIT_RECOVER
-                            ? "follow starts again, and recovers the index"
-                            : "stopped without closing the index, so that the next run "
-                              "recovers it: run the command again");
-    return rc;
+    return open_watched(cl, MT_STORE_WRITER, recover_status, st);
 }
 
 static const char *opt(cmdline_t *cl, const char *name)
