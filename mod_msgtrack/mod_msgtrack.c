@@ -1,4 +1,5 @@
 /* mod_msgtrack.c: module declaration, hooks and the content handler */
+#include <errno.h>
 #include <string.h>
 #include "httpd.h"
 #include "http_config.h"
@@ -13,6 +14,9 @@
 #include "apr_thread_cond.h"
 #include "apr_thread_mutex.h"
 #include "apr_thread_proc.h"
+#include "unixd.h"
+#include <grp.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <libxml/parser.h>
 
@@ -47,6 +51,70 @@ static int log_enabled(void *baton, mt_log_level_e level)
 
 /* ------------------------------------------------------------------ start-up */
 
+/* mt_index_check() opens the index, and opening may write to it: failchk
+ * logs what it releases of dead processes (killed children, say), and a
+ * log record may begin a new log file. Done as root in the parent, that
+ * left a log file of root's in the index (seen at a graceful restart under
+ * bench/stress.sh), which the children and msgtrack-index could not read:
+ * the environment panicked. So as root, when the children run as another
+ * User, the check runs in a process of its own that has become that User. */
+static mt_index_state_e check_index(apr_pool_t *p, const char *dir, const char **msg)
+{
+    uid_t uid = ap_unixd_config.user_id;
+    gid_t gid = ap_unixd_config.group_id;
+    char buf[4096];
+    apr_size_t len = 0;
+    int fds[2], status;
+    mt_index_state_e state;
+    pid_t pid;
+    ssize_t n;
+
+    if (geteuid() != 0 || uid == 0 || uid == (uid_t)-1)
+        return mt_index_check(p, dir, msg);
+    if (pipe(fds) != 0 || (pid = fork()) < 0) {
+        *msg = apr_psprintf(p, "%s: not checked (cannot start a process to check it as "
+                            "User %s)", dir, ap_unixd_config.user_name);
+        return MT_INDEX_NOT_READY;
+    }
+    if (pid == 0) {
+        const char *m;
+        close(fds[0]);
+        if (setgid(gid) != 0
+            || initgroups(ap_unixd_config.user_name, gid) != 0 || setuid(uid) != 0) {
+            state = MT_INDEX_NOT_READY;
+            m = apr_psprintf(p, "%s: not checked (cannot become User %s)", dir,
+                             ap_unixd_config.user_name);
+        }
+        else {
+            state = mt_index_check(p, dir, &m);
+        }
+        buf[0] = (char)('0' + state);
+        apr_cpystrn(buf + 1, m, sizeof(buf) - 1);
+        if (write(fds[1], buf, strlen(buf)) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    while (len < sizeof(buf) - 1 && (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        len += (apr_size_t)n;
+    }
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    buf[len] = '\0';
+    if (len < 1 || buf[0] < '0' || buf[0] > '0' + MT_INDEX_UNUSABLE) {
+        *msg = apr_psprintf(p, "%s: not checked (the process checking it as User %s "
+                            "failed)", dir, ap_unixd_config.user_name);
+        return MT_INDEX_NOT_READY;
+    }
+    *msg = apr_pstrdup(p, buf + 1);
+    return (mt_index_state_e)(buf[0] - '0');
+}
+
 /* MsgTrackDatabase of every server, each directory once: a misconfiguration
  * (not a directory, an index of another format) stops start-up; an index
  * that is not there yet is a warning. */
@@ -63,7 +131,7 @@ static int check_databases(apr_pool_t *ptemp, server_rec *s)
         if (!dir || apr_hash_get(seen, dir, APR_HASH_KEY_STRING))
             continue;
         apr_hash_set(seen, dir, APR_HASH_KEY_STRING, dir);
-        state = mt_index_check(ptemp, dir, &msg);
+        state = check_index(ptemp, dir, &msg);
         if (state == MT_INDEX_UNUSABLE) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, vs,
                          "mod_msgtrack: MsgTrackDatabase %s", msg);
