@@ -30,10 +30,13 @@
 #include "msgtrack_index_query.h"
 
 #define EXIT_USAGE 2
-/* A follow worker that stopped so that the index is recovered: its
- * supervisor starts it again, and the start runs recovery. Never the
- * command's own exit status. */
+/* A follow worker that stopped so that the index is recovered (failchk
+ * said the environment needs it): its supervisor starts it again at once,
+ * and the start runs recovery. Never the command's own exit status. */
 #define EXIT_RECOVER 3
+/* A follow worker whose reading or writing failed: started again too, but
+ * after a pause that grows while it keeps failing. */
+#define EXIT_RETRY 4
 
 typedef struct {
     const char *name;
@@ -139,7 +142,7 @@ static int fail(const char *what)
  * the index, as a kill -9 would: a writer has registered itself, so the
  * next writer to open the index sees it gone and runs recovery (everything
  * committed is kept); a reader just says so. */
-#define OPEN_STALL apr_time_from_sec(60)
+#define OPEN_STALL apr_time_from_sec(30)
 
 typedef struct {
     const char *dir;
@@ -433,7 +436,7 @@ static int follow_failed(const char *err)
     fprintf(stderr, "msgtrack-index: %s\nmsgtrack-index: follow starts again, and recovers "
             "the index\n", err);
     fflush(stderr);
-    _exit(EXIT_RECOVER);
+    _exit(EXIT_RETRY);
 }
 
 /* The follow worker: read what is there, then poll; SIGINT/SIGTERM/SIGHUP
@@ -514,11 +517,13 @@ static int follow_worker(cmdline_t *cl)
 }
 
 /* follow: the work is done by a child process (follow_worker), which this
- * one starts again when it stopped so that the index is recovered (the
- * watchdog, follow_failed()): after 1 s, and after twice as long each time
- * up to a minute while it keeps stopping within a minute. The stop signals
- * are passed on to it. Killed, this process takes the worker with it
- * (Linux), as if it had been killed itself. */
+ * one starts again when it stopped so that the index is recovered: at once
+ * when the watchdog stopped it (every second the index needs recovery is a
+ * second it cannot be read), after 1 s when its reading or writing failed
+ * (follow_failed()), then twice as long each time up to a minute while it
+ * keeps failing within a minute. The stop signals are passed on to it.
+ * Killed, this process takes the worker with it (Linux), as if it had been
+ * killed itself. */
 static int cmd_follow(cmdline_t *cl)
 {
     mt_ingest_opts_t o;
@@ -568,23 +573,28 @@ static int cmd_follow(cmdline_t *cl)
             if (waitpid(pid, &status, WNOHANG) == pid)
                 break;
         }
-        if (WIFEXITED(status) && WEXITSTATUS(status) == EXIT_RECOVER) {
+        if (WIFEXITED(status) && (WEXITSTATUS(status) == EXIT_RECOVER
+                                  || WEXITSTATUS(status) == EXIT_RETRY)) {
+            int wait = 0;
             if (stopping)
                 return 0;          /* the next start recovers the index */
-            if (apr_time_now() - started >= apr_time_from_sec(60))
-                delay = 1;
+            if (WEXITSTATUS(status) == EXIT_RETRY) {
+                if (apr_time_now() - started >= apr_time_from_sec(60))
+                    delay = 1;
+                wait = delay;
+                delay = delay * 2 > 60 ? 60 : delay * 2;
+            }
             fprintf(stderr, "msgtrack-index: follow: starting again (%d) in %d s to recover "
-                    "the index\n", ++restarts, delay);
+                    "the index\n", ++restarts, wait);
             fflush(stderr);
-            {
-                struct timespec pause = { delay, 0 };
+            if (wait) {
+                struct timespec pause = { wait, 0 };
                 int sig;
                 while ((sig = sigtimedwait(&sigs, NULL, &pause)) == SIGCHLD)
                     ;
                 if (sig > 0)
                     return 0;          /* told to stop meanwhile */
             }
-            delay = delay * 2 > 60 ? 60 : delay * 2;
             continue;
         }
         if (WIFEXITED(status))
