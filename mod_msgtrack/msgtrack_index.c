@@ -143,6 +143,26 @@ static int fail(const char *what)
  * next writer to open the index sees it gone and runs recovery (everything
  * committed is kept); a reader just says so. */
 #define OPEN_STALL apr_time_from_sec(30)
+/* failchk itself may wait forever: when it began while a process was alive
+ * and inside the library, and that process then died holding a mutex
+ * failchk needs (seen under bench/stress.sh: follow's watchdog spun in
+ * __lock_failchk on a segfaulted child's lock region mutex, its main thread
+ * waiting on the same). An alarm ends the process if it has not returned in
+ * this many seconds. */
+#define FAILCHK_LIMIT 10
+
+/* What the SIGALRM handler says and how it exits: set before the alarm is. */
+static char alarm_msg[1024];
+static size_t alarm_len;
+static int alarm_status;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    if (write(2, alarm_msg, alarm_len) < 0)
+        _exit(alarm_status);
+    _exit(alarm_status);
+}
 
 typedef struct {
     const char *dir;
@@ -199,8 +219,12 @@ static void *APR_THREAD_FUNC watchdog_run(apr_thread_t *t, void *data)
                 watchdog_exit(w, msg);
             }
         }
-        else if ((err = mt_store_failchk(w->store)) != NULL) {
-            watchdog_exit(w, err);
+        else {
+            alarm(FAILCHK_LIMIT);
+            err = mt_store_failchk(w->store);
+            alarm(0);
+            if (err)
+                watchdog_exit(w, err);
         }
     }
     apr_thread_mutex_unlock(w->mutex);
@@ -237,6 +261,12 @@ static int open_watched(cmdline_t *cl, mt_store_mode_e mode, int recover_status,
         ? "follow starts again, and recovers the index"
         : "stopped without closing the index, so that the next run recovers it: run "
           "the command again";
+    alarm_len = (size_t)apr_snprintf(alarm_msg, sizeof(alarm_msg), "msgtrack-index: index %s: "
+                                     "failchk has not returned in %d s (a process probably "
+                                     "died inside Berkeley DB holding one of its mutexes)\n"
+                                     "msgtrack-index: %s\n", cl->db, FAILCHK_LIMIT, w->advice);
+    alarm_status = w->status;
+    signal(SIGALRM, on_alarm);
     if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, cl->pool) != APR_SUCCESS
         || apr_thread_cond_create(&w->cond, cl->pool) != APR_SUCCESS
         || apr_thread_create(&w->thread, NULL, watchdog_run, w, cl->pool) != APR_SUCCESS)
