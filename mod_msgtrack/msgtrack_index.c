@@ -21,6 +21,7 @@
 #include <apr_thread_proc.h>
 #include <libxml/xmlversion.h>
 #include <db.h>
+#include "mt_dirlock.h"
 #include "mt_ingest.h"
 #include "mt_log.h"
 #include "mt_query.h"
@@ -150,6 +151,8 @@ static int fail(const char *what)
  * waiting on the same). An alarm ends the process if it has not returned in
  * this many seconds. */
 #define FAILCHK_LIMIT 10
+/* How long an open waits for another process's failchk (mt_dirlock.h). */
+#define OPEN_LOCK_WAIT apr_time_from_sec(60)
 
 /* What the SIGALRM handler says and how it exits: set before the alarm is. */
 static char alarm_msg[1024];
@@ -220,9 +223,16 @@ static void *APR_THREAD_FUNC watchdog_run(apr_thread_t *t, void *data)
             }
         }
         else {
-            alarm(FAILCHK_LIMIT);
-            err = mt_store_failchk(w->store);
-            alarm(0);
+            /* One failchk at a time (mt_dirlock.h); skipped this second
+             * when another process holds the lock for long. */
+            int lk = mt_dirlock_take(w->dir, apr_time_from_sec(5));
+            err = NULL;
+            if (lk != -1) {
+                alarm(FAILCHK_LIMIT);
+                err = mt_store_failchk(w->store);
+                alarm(0);
+            }
+            mt_dirlock_release(lk);
             if (err)
                 watchdog_exit(w, err);
         }
@@ -272,8 +282,18 @@ static int open_watched(cmdline_t *cl, mt_store_mode_e mode, int recover_status,
         || apr_thread_create(&w->thread, NULL, watchdog_run, w, cl->pool) != APR_SUCCESS)
         return fail("cannot start the failure-check thread");
     apr_pool_pre_cleanup_register(cl->pool, w, watchdog_stop);
-    if ((err = mt_store_open(cl->pool, cl->db, mode, st)) != NULL)
-        return fail(err);
+    /* Opening runs failchk: one process at a time (mt_dirlock.h). */
+    {
+        int lk = mt_dirlock_take(cl->db, OPEN_LOCK_WAIT);
+        if (lk == -1)
+            return fail(apr_psprintf(cl->pool, "index %s: another process has been "
+                                     "checking it for %" APR_TIME_T_FMT " s: try again",
+                                     cl->db, apr_time_sec(OPEN_LOCK_WAIT)));
+        err = mt_store_open(cl->pool, cl->db, mode, st);
+        mt_dirlock_release(lk);
+        if (err)
+            return fail(err);
+    }
     apr_thread_mutex_lock(w->mutex);
     w->store = *st;
     apr_thread_mutex_unlock(w->mutex);

@@ -4,6 +4,7 @@
 #include <apr_strings.h>
 #include <apr_thread_cond.h>
 #include <apr_thread_mutex.h>
+#include "mt_dirlock.h"
 #include "mt_index.h"
 #include "mt_log.h"
 
@@ -199,17 +200,26 @@ static const char *handle_open(mt_index_t *ix, apr_pool_t *p)
     if (apr_pool_create_unmanaged_ex(&hp, NULL, NULL) != APR_SUCCESS) {
         err = apr_psprintf(p, "index %s: cannot create a pool", ix->dir);
     }
-    else if ((err = mt_store_open(hp, ix->dir, MT_STORE_READER, &st)) != NULL) {
-        err = apr_pstrdup(p, err);
-        apr_pool_destroy(hp);
-    }
     else {
-        h = apr_pcalloc(hp, sizeof(*h));
-        h->pool = hp;
-        h->store = st;
-        h->checked = apr_time_now();
-        if (dir_identity(p, ix->dir, &h->device, &h->inode) != 0)
-            h->device = 0, h->inode = 0;
+        /* Opening runs failchk: one process at a time (mt_dirlock.h). */
+        int lk = mt_dirlock_take(ix->dir, OPEN_WAIT);
+        if (lk == -1)
+            err = apr_psprintf(p, "index %s: another process has been checking it for "
+                               "%" APR_TIME_T_FMT " s", ix->dir, apr_time_sec(OPEN_WAIT));
+        else if ((err = mt_store_open(hp, ix->dir, MT_STORE_READER, &st)) != NULL)
+            err = apr_pstrdup(p, err);
+        mt_dirlock_release(lk);
+        if (err) {
+            apr_pool_destroy(hp);
+        }
+        else {
+            h = apr_pcalloc(hp, sizeof(*h));
+            h->pool = hp;
+            h->store = st;
+            h->checked = apr_time_now();
+            if (dir_identity(p, ix->dir, &h->device, &h->inode) != 0)
+                h->device = 0, h->inode = 0;
+        }
     }
     lock(ix);
     act_remove(ix, &a);
@@ -251,9 +261,17 @@ static void handle_check(mt_index_t *ix, apr_pool_t *p, int force)
     h->refs++;
     act_add(ix, &a, ACT_CHECK, h);
     unlock(ix);
-    if ((err = mt_store_failchk(h->store)) != NULL)
-        err = apr_pstrdup(p, err);
-    else if (dir_identity(p, ix->dir, &dev, &ino) != 0 || dev != h->device || ino != h->inode)
+    /* One failchk at a time (mt_dirlock.h); when another process holds the
+     * lock for long, this check is skipped: it runs again next interval. */
+    {
+        int lk = mt_dirlock_take(ix->dir, apr_time_from_sec(1));
+        err = NULL;
+        if (lk != -1 && (err = mt_store_failchk(h->store)) != NULL)
+            err = apr_pstrdup(p, err);
+        mt_dirlock_release(lk);
+    }
+    if (!err && (dir_identity(p, ix->dir, &dev, &ino) != 0 || dev != h->device
+                 || ino != h->inode))
         replaced = 1;
     lock(ix);
     act_remove(ix, &a);
@@ -476,7 +494,13 @@ mt_index_state_e mt_index_check(apr_pool_t *p, const char *dir, const char **msg
         return MT_INDEX_UNUSABLE;
     }
     apr_pool_create(&sp, p);
-    err = mt_store_open(sp, dir, MT_STORE_READER, &st);
+    {
+        int lk = mt_dirlock_take(dir, apr_time_from_sec(10));
+        err = lk == -1 ? apr_psprintf(p, "index %s: another process has been checking it "
+                                      "for 10 s", dir)
+                       : mt_store_open(sp, dir, MT_STORE_READER, &st);
+        mt_dirlock_release(lk);
+    }
     if (!err) {
         *msg = apr_psprintf(p, "%s: index ready", dir);
         state = MT_INDEX_READY;

@@ -1,6 +1,6 @@
 /* test_index.c: the module's shared handle on the index: start-up checks,
  * joining late, retiring a failed store, a replaced directory, maintenance,
- * watching for stuck work, closing, threads (TAP) */
+ * watching for stuck work, closing, one failchk at a time, threads (TAP) */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -10,6 +10,7 @@
 #include <db.h>
 #include "tap.h"
 #include "tmpdir.h"
+#include "mt_dirlock.h"
 #include "mt_index.h"
 #include "mt_log.h"
 #include "mt_store.h"
@@ -327,6 +328,37 @@ static void test_close(apr_pool_t *p, const char *root)
     ok(1, "close: twice is harmless");
 }
 
+/* ------------------------------------------------------------------ one failchk at a time */
+
+/* Opening runs failchk, which must not run in two processes at once: while
+ * another holds the directory's lock, an open waits for it, then gives up. */
+static void test_dirlock(apr_pool_t *p, const char *root)
+{
+    const char *dir = apr_pstrcat(p, root, "/dirlock", NULL), *err;
+    mt_index_t *ix;
+    mt_index_ref_t *ref;
+    apr_time_t t0;
+    int lk, again;
+
+    ok(build(p, dir, "<d@example.org>") == 0, "dirlock: index built");
+    ok(!mt_index_create(p, dir, apr_time_from_sec(60), &ix), "dirlock: handle created");
+    lk = mt_dirlock_take(dir, 0);
+    ok(lk >= 0, "dirlock: taken");
+    again = mt_dirlock_take(dir, apr_time_from_msec(100));
+    is_int(again, -1, "dirlock: not twice, even in one process");
+    t0 = apr_time_now();
+    err = mt_index_acquire(ix, p, &ref);
+    ok(err && !ref && apr_time_now() - t0 >= apr_time_from_sec(1),
+       "dirlock: an open waits while another holds it, then gives up");
+    like(err ? err : "", "another process has been checking it", "dirlock: saying why");
+    mt_dirlock_release(lk);
+    err = mt_index_acquire(ix, p, &ref);
+    ok(!err && ref, "dirlock: once it is released, the index opens");
+    mt_index_release(ref, 0);
+    is_int(mt_dirlock_take(apr_pstrcat(p, root, "/none", NULL), 0), -2,
+           "dirlock: a directory that does not exist is said so");
+}
+
 /* ------------------------------------------------------------------ threads */
 
 #define THREADS 6
@@ -418,6 +450,7 @@ int main(int argc, const char *const *argv)
     test_maintain(cp, root);
     test_watch(cp, root);
     test_close(cp, root);
+    test_dirlock(cp, root);
     test_threads(cp, root);
     apr_pool_destroy(cp);
     ok(1, "handles destroyed with their pool");

@@ -235,6 +235,25 @@ else
     n=$((n + 1)); echo "ok $n # SKIP python3, the generator or die_in_db missing"
 fi
 
+# Berkeley DB's failchk must not run in two processes at once, and opening
+# the index runs it: a command waits while another process holds the index
+# directory's lock (flock), then goes on.
+if command -v flock >/dev/null; then
+    db=$tmp/samples
+    flock "$db" sleep 2 &
+    lpid=$!
+    sleep 0.3
+    t0=$(date +%s%N)
+    out=$("$bin" --db "$db" stats 2>&1); rc=$?
+    waited=$(( ($(date +%s%N) - t0) / 1000000 ))
+    wait $lpid
+    [ $rc = 0 ] && [ $waited -ge 1000 ] &&
+        pass "stats waits for another process's failchk (${waited} ms), then reads" ||
+        flunk "stats waits for another process's failchk, then reads" "exit $rc after ${waited} ms: $out"
+else
+    n=$((n + 1)); echo "ok $n # SKIP no flock(1)"
+fi
+
 # When reading fails (here: the followed name is a directory, read() says
 # EISDIR; in life the index out of memory, say), follow starts again after a
 # pause, recovering the index, instead of ending.
