@@ -151,8 +151,12 @@ static int fail(const char *what)
  * waiting on the same). An alarm ends the process if it has not returned in
  * this many seconds. */
 #define FAILCHK_LIMIT 10
-/* How long an open waits for another process's failchk (mt_dirlock.h). */
-#define OPEN_LOCK_WAIT apr_time_from_sec(60)
+/* How long a command waits for the lock another process holds to run
+ * failchk (mt_dirlock.h) before going on without it: failchk and a reader's
+ * open take milliseconds, so a holder for longer waits on a dead process's
+ * mutex (its open stuck, say, after a writer was killed) and runs no
+ * failchk; and only a writer's recovery will free it. */
+#define LOCK_PATIENCE apr_time_from_sec(10)
 
 /* What the SIGALRM handler says and how it exits: set before the alarm is. */
 static char alarm_msg[1024];
@@ -200,6 +204,7 @@ static void *APR_THREAD_FUNC watchdog_run(apr_thread_t *t, void *data)
     apr_interval_time_t cpu = cpu_time();
     apr_time_t moved = apr_time_now();
     char msg[512];
+    int missed = 0;
     (void)t;
 
     apr_thread_mutex_lock(w->mutex);
@@ -223,11 +228,12 @@ static void *APR_THREAD_FUNC watchdog_run(apr_thread_t *t, void *data)
             }
         }
         else {
-            /* One failchk at a time (mt_dirlock.h); skipped this second
-             * when another process holds the lock for long. */
+            /* One failchk at a time (mt_dirlock.h): wait for the lock, up to
+             * LOCK_PATIENCE in all, then run it anyway. */
             int lk = mt_dirlock_take(w->dir, apr_time_from_sec(5));
             err = NULL;
-            if (lk != -1) {
+            if (lk != -1 || ++missed * apr_time_from_sec(5) >= LOCK_PATIENCE) {
+                missed = 0;
                 alarm(FAILCHK_LIMIT);
                 err = mt_store_failchk(w->store);
                 alarm(0);
@@ -282,13 +288,10 @@ static int open_watched(cmdline_t *cl, mt_store_mode_e mode, int recover_status,
         || apr_thread_create(&w->thread, NULL, watchdog_run, w, cl->pool) != APR_SUCCESS)
         return fail("cannot start the failure-check thread");
     apr_pool_pre_cleanup_register(cl->pool, w, watchdog_stop);
-    /* Opening runs failchk: one process at a time (mt_dirlock.h). */
+    /* Opening runs failchk: one process at a time (mt_dirlock.h), waiting
+     * up to LOCK_PATIENCE for the lock, then going on without it. */
     {
-        int lk = mt_dirlock_take(cl->db, OPEN_LOCK_WAIT);
-        if (lk == -1)
-            return fail(apr_psprintf(cl->pool, "index %s: another process has been "
-                                     "checking it for %" APR_TIME_T_FMT " s: try again",
-                                     cl->db, apr_time_sec(OPEN_LOCK_WAIT)));
+        int lk = mt_dirlock_take(cl->db, LOCK_PATIENCE);
         err = mt_store_open(cl->pool, cl->db, mode, st);
         mt_dirlock_release(lk);
         if (err)

@@ -250,6 +250,18 @@ if command -v flock >/dev/null; then
     [ $rc = 0 ] && [ $waited -ge 1000 ] &&
         pass "stats waits for another process's failchk (${waited} ms), then reads" ||
         flunk "stats waits for another process's failchk, then reads" "exit $rc after ${waited} ms: $out"
+    # A holder for longer waits on a dead process, runs no failchk, and would
+    # keep a writer from recovering the index: after 10 s, go on without it.
+    flock -o "$db" sleep 20 &
+    lpid=$!
+    sleep 0.3
+    t0=$(date +%s%N)
+    out=$("$bin" --db "$db" stats 2>&1); rc=$?
+    waited=$(( ($(date +%s%N) - t0) / 1000000 ))
+    kill $lpid 2>/dev/null; wait $lpid 2>/dev/null
+    [ $rc = 0 ] && [ $waited -ge 9000 ] && [ $waited -lt 19000 ] &&
+        pass "and after 10 s reads without it (${waited} ms)" ||
+        flunk "and after 10 s reads without it" "exit $rc after ${waited} ms: $out"
 else
     n=$((n + 1)); echo "ok $n # SKIP no flock(1)"
 fi
