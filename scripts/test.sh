@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # scripts/test.sh: install what is missing, build with warnings as errors, run the
-# C unit tests and the Apache::Test suite as an unprivileged user, then do the same
-# with AddressSanitizer and UndefinedBehaviorSanitizer. Fails when any test fails,
-# when no test ran, or when a sanitizer reported anything.
+# C unit tests and the Apache::Test suite as an unprivileged user, then the stress
+# test at its CI scale (bench/stress.sh --quick), then the unit tests and the suite
+# again with AddressSanitizer and UndefinedBehaviorSanitizer. Fails when any test
+# fails, when no test ran, or when a sanitizer reported anything.
 #
 #   scripts/test.sh                 everything
 #   MSGTRACK_SANITIZE=0 scripts/test.sh   skip the sanitizer pass
+#   MSGTRACK_STRESS=0 scripts/test.sh     skip the stress test
 #   MSGTRACK_TEST_USER=name         the unprivileged user to run as when started as root
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 . "$SRC/scripts/debian-deps.sh"
 SANITIZE=${MSGTRACK_SANITIZE:-1}
+STRESS=${MSGTRACK_STRESS:-1}
 TEST_USER=${MSGTRACK_TEST_USER:-msgtrack-test}
 
 PACKAGES=(build-essential autoconf automake libtool pkg-config
           apache2 apache2-dev libapr1-dev libaprutil1-dev
-          libxml2-dev libxml2-utils libdb-dev db5.3-util
+          libxml2-dev libxml2-utils libdb-dev db5.3-util wrk
           libapache2-mod-perl2 libwww-perl liblwp-protocol-https-perl libio-socket-ssl-perl
           libxml-libxml-perl python3-zeep curl openssl)
 
@@ -57,6 +60,18 @@ user_stage() {
     [ -x configure ] || ./bootstrap >bootstrap.log 2>&1 || { cat bootstrap.log; die "bootstrap failed"; }
 
     HTTPD_WRAPPER="" run_suites "$TREE/_build"
+
+    if [ "$STRESS" = 1 ]; then
+        # Live ingestion under load, killed children, graceful restarts and
+        # indexer kills, at a scale that takes about a minute and a half.
+        log "stress test, CI scale ($TREE/_build)"
+        if ! bash "$TREE/bench/stress.sh" --quick "$TREE/_build" >"$TREE/_build/stress.log" 2>&1; then
+            grep -E '^(ok|FAIL) ' "$TREE/_build/stress.log" || true
+            tail -30 "$TREE/_build/stress.log"
+            die "the stress test failed (see $TREE/_build/stress.log)"
+        fi
+        log "ok: stress test, $(grep -c '^ok ' "$TREE/_build/stress.log") checks"
+    fi
 
     if [ "$SANITIZE" = 1 ]; then
         # httpd is not built with ASan: the runtime must be loaded first.
@@ -105,6 +120,7 @@ if [ "$(id -u)" = 0 ]; then
         | tar -C "$WORK" -xf -
     chown -R "$TEST_USER": "$WORK"
     runuser -u "$TEST_USER" -- env MSGTRACK_TEST_STAGE=user MSGTRACK_SANITIZE="$SANITIZE" \
+        MSGTRACK_STRESS="$STRESS" \
         PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" \
         bash "$WORK/scripts/test.sh"
     rc=$?
