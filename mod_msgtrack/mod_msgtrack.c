@@ -1,4 +1,5 @@
 /* mod_msgtrack.c: module declaration, hooks and the content handler */
+#include <errno.h>
 #include <string.h>
 #include "httpd.h"
 #include "http_config.h"
@@ -10,6 +11,13 @@
 #include "ap_expr.h"
 #include "util_filter.h"
 #include "apr_strings.h"
+#include "apr_thread_cond.h"
+#include "apr_thread_mutex.h"
+#include "apr_thread_proc.h"
+#include "unixd.h"
+#include <grp.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <libxml/parser.h>
 
 #include "mod_msgtrack.h"
@@ -24,6 +32,9 @@
 #define ENDPOINT_NAME "Exchange.asmx"
 /* How often a child runs failchk and checks the index directory. */
 #define INDEX_CHECK_INTERVAL apr_time_from_sec(1)
+/* How long work may wait in an index that failed before the child exits
+ * (mt_index_watch). */
+#define INDEX_STUCK_AFTER apr_time_from_sec(10)
 
 /* ------------------------------------------------------------------ logging */
 
@@ -39,6 +50,70 @@ static int log_enabled(void *baton, mt_log_level_e level)
 }
 
 /* ------------------------------------------------------------------ start-up */
+
+/* mt_index_check() opens the index, and opening may write to it: failchk
+ * logs what it releases of dead processes (killed children, say), and a
+ * log record may begin a new log file. Done as root in the parent, that
+ * left a log file of root's in the index (seen at a graceful restart under
+ * bench/stress.sh), which the children and msgtrack-index could not read:
+ * the environment panicked. So as root, when the children run as another
+ * User, the check runs in a process of its own that has become that User. */
+static mt_index_state_e check_index(apr_pool_t *p, const char *dir, const char **msg)
+{
+    uid_t uid = ap_unixd_config.user_id;
+    gid_t gid = ap_unixd_config.group_id;
+    char buf[4096];
+    apr_size_t len = 0;
+    int fds[2], status;
+    mt_index_state_e state;
+    pid_t pid;
+    ssize_t n;
+
+    if (geteuid() != 0 || uid == 0 || uid == (uid_t)-1)
+        return mt_index_check(p, dir, msg);
+    if (pipe(fds) != 0 || (pid = fork()) < 0) {
+        *msg = apr_psprintf(p, "%s: not checked (cannot start a process to check it as "
+                            "User %s)", dir, ap_unixd_config.user_name);
+        return MT_INDEX_NOT_READY;
+    }
+    if (pid == 0) {
+        const char *m;
+        close(fds[0]);
+        if (setgid(gid) != 0
+            || initgroups(ap_unixd_config.user_name, gid) != 0 || setuid(uid) != 0) {
+            state = MT_INDEX_NOT_READY;
+            m = apr_psprintf(p, "%s: not checked (cannot become User %s)", dir,
+                             ap_unixd_config.user_name);
+        }
+        else {
+            state = mt_index_check(p, dir, &m);
+        }
+        buf[0] = (char)('0' + state);
+        apr_cpystrn(buf + 1, m, sizeof(buf) - 1);
+        if (write(fds[1], buf, strlen(buf)) < 0)
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    while (len < sizeof(buf) - 1 && (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            break;
+        len += (apr_size_t)n;
+    }
+    close(fds[0]);
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+        ;
+    buf[len] = '\0';
+    if (len < 1 || buf[0] < '0' || buf[0] > '0' + MT_INDEX_UNUSABLE) {
+        *msg = apr_psprintf(p, "%s: not checked (the process checking it as User %s "
+                            "failed)", dir, ap_unixd_config.user_name);
+        return MT_INDEX_NOT_READY;
+    }
+    *msg = apr_pstrdup(p, buf + 1);
+    return (mt_index_state_e)(buf[0] - '0');
+}
 
 /* MsgTrackDatabase of every server, each directory once: a misconfiguration
  * (not a directory, an index of another format) stops start-up; an index
@@ -56,7 +131,7 @@ static int check_databases(apr_pool_t *ptemp, server_rec *s)
         if (!dir || apr_hash_get(seen, dir, APR_HASH_KEY_STRING))
             continue;
         apr_hash_set(seen, dir, APR_HASH_KEY_STRING, dir);
-        state = mt_index_check(ptemp, dir, &msg);
+        state = check_index(ptemp, dir, &msg);
         if (state == MT_INDEX_UNUSABLE) {
             ap_log_error(APLOG_MARK, APLOG_STARTUP | APLOG_EMERG, 0, vs,
                          "mod_msgtrack: MsgTrackDatabase %s", msg);
@@ -109,12 +184,126 @@ static int msgtrack_post_config(apr_pool_t *pconf, apr_pool_t *plog, apr_pool_t 
     return OK;
 }
 
+/* ------------------------------------------------------------------ the child's index threads */
+
+#if APR_HAS_THREADS
+/* Two threads per child (mt_index.h): one runs the periodic check of each
+ * index even when no request comes, the other watches for work stuck in an
+ * index that failed and ends the child when it finds some. */
+typedef struct {
+    server_rec *s;
+    apr_array_header_t *indexes;       /* mt_index_t * */
+    apr_thread_mutex_t *mutex;
+    apr_thread_cond_t *cond;
+    int stop_checker, stop_monitor;
+    apr_thread_t *checker, *monitor;
+} watch_t;
+
+/* Waits a second, or until told to stop (*flag). */
+static int watch_sleep(watch_t *w, const int *flag)
+{
+    int stop;
+    apr_thread_mutex_lock(w->mutex);
+    if (!*flag)
+        apr_thread_cond_timedwait(w->cond, w->mutex, apr_time_from_sec(1));
+    stop = *flag;
+    apr_thread_mutex_unlock(w->mutex);
+    return stop;
+}
+
+static void *APR_THREAD_FUNC index_checker(apr_thread_t *t, void *data)
+{
+    watch_t *w = data;
+    apr_pool_t *p;
+    int i;
+    (void)t;
+
+    if (apr_pool_create_unmanaged_ex(&p, NULL, NULL) != APR_SUCCESS)
+        return NULL;
+    while (!watch_sleep(w, &w->stop_checker)) {
+        for (i = 0; i < w->indexes->nelts; i++)
+            mt_index_maintain(APR_ARRAY_IDX(w->indexes, i, mt_index_t *), p);
+        apr_pool_clear(p);
+    }
+    apr_pool_destroy(p);
+    return NULL;
+}
+
+static void *APR_THREAD_FUNC index_monitor(apr_thread_t *t, void *data)
+{
+    watch_t *w = data;
+    int i;
+    (void)t;
+
+    while (!watch_sleep(w, &w->stop_monitor)) {
+        for (i = 0; i < w->indexes->nelts; i++) {
+            const char *why;
+            if (mt_index_watch(APR_ARRAY_IDX(w->indexes, i, mt_index_t *), INDEX_STUCK_AFTER,
+                               &why)) {
+                ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->s, "mod_msgtrack: %s; this child "
+                             "process exits now", why);
+                /* Not exit(): the stuck threads would be waited for. */
+                _exit(0);
+            }
+        }
+    }
+    return NULL;
+}
+
+/* When the child ends: the checker stops, the indexes close (watched: a
+ * close can wait on a dead process too), then the monitor. */
+static apr_status_t watch_stop(void *data)
+{
+    watch_t *w = data;
+    apr_status_t rv;
+    int i;
+
+    apr_thread_mutex_lock(w->mutex);
+    w->stop_checker = 1;
+    apr_thread_cond_broadcast(w->cond);
+    apr_thread_mutex_unlock(w->mutex);
+    if (w->checker)
+        apr_thread_join(&rv, w->checker);
+    for (i = 0; i < w->indexes->nelts; i++)
+        mt_index_close(APR_ARRAY_IDX(w->indexes, i, mt_index_t *), 0);
+    apr_thread_mutex_lock(w->mutex);
+    w->stop_monitor = 1;
+    apr_thread_cond_broadcast(w->cond);
+    apr_thread_mutex_unlock(w->mutex);
+    if (w->monitor)
+        apr_thread_join(&rv, w->monitor);
+    return APR_SUCCESS;
+}
+
+static void watch_start(apr_pool_t *pchild, server_rec *s, apr_array_header_t *indexes)
+{
+    watch_t *w = apr_pcalloc(pchild, sizeof(*w));
+
+    w->s = s;
+    w->indexes = indexes;
+    if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, pchild) != APR_SUCCESS
+        || apr_thread_cond_create(&w->cond, pchild) != APR_SUCCESS) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_msgtrack: cannot create the index "
+                     "threads' mutex");
+        return;
+    }
+    /* A pre-cleanup: it runs before pchild's subpools (the threads' own)
+     * and other cleanups (the indexes' mutexes) are gone. */
+    apr_pool_pre_cleanup_register(pchild, w, watch_stop);
+    if (apr_thread_create(&w->checker, NULL, index_checker, w, pchild) != APR_SUCCESS
+        || apr_thread_create(&w->monitor, NULL, index_monitor, w, pchild) != APR_SUCCESS)
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "mod_msgtrack: cannot start the index "
+                     "threads");
+}
+#endif
+
 /* Each child reads the index on its own: one handle per MsgTrackDatabase
  * directory, joined now so the first request does not pay for it. When the
  * index is not there yet, requests try again (mt_index.h). */
 static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_hash_t *by_dir = apr_hash_make(pchild);
+    apr_array_header_t *indexes = apr_array_make(pchild, 2, sizeof(mt_index_t *));
     server_rec *vs;
 
     for (vs = s; vs; vs = vs->next) {
@@ -132,6 +321,7 @@ static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
                 continue;
             }
             apr_hash_set(by_dir, dir, APR_HASH_KEY_STRING, ix);
+            APR_ARRAY_PUSH(indexes, mt_index_t *) = ix;
             apr_pool_create(&tp, pchild);
             if ((err = mt_index_acquire(ix, tp, &ref)))
                 ap_log_error(APLOG_MARK, APLOG_INFO, 0, vs, "mod_msgtrack: %s; requests get "
@@ -142,6 +332,10 @@ static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
         }
         conf->index = ix;
     }
+#if APR_HAS_THREADS
+    if (indexes->nelts)
+        watch_start(pchild, s, indexes);
+#endif
 }
 
 /* ------------------------------------------------------------------ output */

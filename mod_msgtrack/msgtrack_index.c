@@ -4,15 +4,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <apr_general.h>
 #include <apr_pools.h>
 #include <apr_strings.h>
 #include <apr_tables.h>
+#include <apr_thread_cond.h>
+#include <apr_thread_mutex.h>
+#include <apr_thread_proc.h>
 #include <libxml/xmlversion.h>
 #include <db.h>
+#include "mt_dirlock.h"
 #include "mt_ingest.h"
 #include "mt_log.h"
 #include "mt_query.h"
@@ -22,6 +31,13 @@
 #include "msgtrack_index_query.h"
 
 #define EXIT_USAGE 2
+/* A follow worker that stopped so that the index is recovered (failchk
+ * said the environment needs it): its supervisor starts it again at once,
+ * and the start runs recovery. Never the command's own exit status. */
+#define EXIT_RECOVER 3
+/* A follow worker whose reading or writing failed: started again too, but
+ * after a pause that grows while it keeps failing. */
+#define EXIT_RETRY 4
 
 typedef struct {
     const char *name;
@@ -113,12 +129,189 @@ static int fail(const char *what)
     return 1;
 }
 
+/* ------------------------------------------------------------------ the watched store */
+
+/* A process killed inside Berkeley DB (an httpd child, say) may die holding
+ * one of the environment's mutexes: then whoever needs it waits forever,
+ * and failchk reports that only recovery can help. A thread cannot leave
+ * such a wait, so every command has a watchdog thread. While the index
+ * opens it watches that the process keeps using the CPU (recovery does; a
+ * wait on a dead process's mutex does not) and gives up after OPEN_STALL
+ * without any; once open it runs failchk once a second, which also
+ * releases what dead processes held of locks and transactions. When the
+ * environment needs recovery the process ends at once, without closing
+ * the index, as a kill -9 would: a writer has registered itself, so the
+ * next writer to open the index sees it gone and runs recovery (everything
+ * committed is kept); a reader just says so. */
+#define OPEN_STALL apr_time_from_sec(30)
+/* failchk itself may wait forever: when it began while a process was alive
+ * and inside the library, and that process then died holding a mutex
+ * failchk needs (seen under bench/stress.sh: follow's watchdog spun in
+ * __lock_failchk on a segfaulted child's lock region mutex, its main thread
+ * waiting on the same). An alarm ends the process if it has not returned in
+ * this many seconds. */
+#define FAILCHK_LIMIT 10
+/* How long a command waits for the lock another process holds to run
+ * failchk (mt_dirlock.h) before going on without it: failchk and a reader's
+ * open take milliseconds, so a holder for longer waits on a dead process's
+ * mutex (its open stuck, say, after a writer was killed) and runs no
+ * failchk; and only a writer's recovery will free it. */
+#define LOCK_PATIENCE apr_time_from_sec(10)
+
+/* What the SIGALRM handler says and how it exits: set before the alarm is. */
+static char alarm_msg[1024];
+static size_t alarm_len;
+static int alarm_status;
+
+static void on_alarm(int sig)
+{
+    (void)sig;
+    if (write(2, alarm_msg, alarm_len) < 0)
+        _exit(alarm_status);
+    _exit(alarm_status);
+}
+
+typedef struct {
+    const char *dir;
+    mt_store_t *store;         /* NULL while opening */
+    int status;                /* exit status when recovery is needed */
+    const char *advice;        /* said on stderr before exiting */
+    int stop;
+    apr_thread_mutex_t *mutex;
+    apr_thread_cond_t *cond;
+    apr_thread_t *thread;
+} watchdog_t;
+
+static apr_interval_time_t cpu_time(void)
+{
+    struct rusage ru;
+    if (getrusage(RUSAGE_SELF, &ru) != 0)
+        return 0;
+    return apr_time_from_sec(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
+           + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+}
+
+static void watchdog_exit(watchdog_t *w, const char *err)
+{
+    fprintf(stderr, "msgtrack-index: %s\nmsgtrack-index: %s\n", err, w->advice);
+    fflush(stderr);
+    _exit(w->status);
+}
+
+static void *APR_THREAD_FUNC watchdog_run(apr_thread_t *t, void *data)
+{
+    watchdog_t *w = data;
+    apr_interval_time_t cpu = cpu_time();
+    apr_time_t moved = apr_time_now();
+    char msg[512];
+    int missed = 0;
+    (void)t;
+
+    apr_thread_mutex_lock(w->mutex);
+    while (!w->stop) {
+        const char *err;
+        apr_thread_cond_timedwait(w->cond, w->mutex, apr_time_from_sec(1));
+        if (w->stop)
+            break;
+        if (!w->store) {
+            apr_interval_time_t now_cpu = cpu_time();
+            if (now_cpu != cpu) {
+                cpu = now_cpu;
+                moved = apr_time_now();
+            }
+            else if (apr_time_now() - moved > OPEN_STALL) {
+                apr_snprintf(msg, sizeof(msg), "index %s: opening it has waited %"
+                             APR_TIME_T_FMT " s without progress (a process probably died "
+                             "inside Berkeley DB holding one of its mutexes)", w->dir,
+                             apr_time_sec(OPEN_STALL));
+                watchdog_exit(w, msg);
+            }
+        }
+        else {
+            /* One failchk at a time (mt_dirlock.h): wait for the lock, up to
+             * LOCK_PATIENCE in all, then run it anyway. */
+            int lk = mt_dirlock_take(w->dir, apr_time_from_sec(5));
+            err = NULL;
+            if (lk != -1 || ++missed * apr_time_from_sec(5) >= LOCK_PATIENCE) {
+                missed = 0;
+                alarm(FAILCHK_LIMIT);
+                err = mt_store_failchk(w->store);
+                alarm(0);
+            }
+            mt_dirlock_release(lk);
+            if (err)
+                watchdog_exit(w, err);
+        }
+    }
+    apr_thread_mutex_unlock(w->mutex);
+    return NULL;
+}
+
+/* A pre-cleanup: the thread ends before the store closes. */
+static apr_status_t watchdog_stop(void *data)
+{
+    watchdog_t *w = data;
+    apr_status_t rv;
+    apr_thread_mutex_lock(w->mutex);
+    w->stop = 1;
+    apr_thread_cond_signal(w->cond);
+    apr_thread_mutex_unlock(w->mutex);
+    apr_thread_join(&rv, w->thread);
+    return APR_SUCCESS;
+}
+
+/* Open the index, watched (above). A writer that must stop for recovery
+ * exits with @a recover_status, a reader with 1. */
+static int open_watched(cmdline_t *cl, mt_store_mode_e mode, int recover_status,
+                        mt_store_t **st)
+{
+    watchdog_t *w = apr_pcalloc(cl->pool, sizeof(*w));
+    const char *err;
+
+    w->dir = cl->db;
+    w->status = mode == MT_STORE_WRITER ? recover_status : 1;
+    w->advice = mode != MT_STORE_WRITER
+        ? "the index needs recovery, which the next start of ingest or follow runs "
+          "(follow does it by itself): run the command again then"
+        : recover_status == EXIT_RECOVER
+        ? "follow starts again, and recovers the index"
+        : "stopped without closing the index, so that the next run recovers it: run "
+          "the command again";
+    alarm_len = (size_t)apr_snprintf(alarm_msg, sizeof(alarm_msg), "msgtrack-index: index %s: "
+                                     "failchk has not returned in %d s (a process probably "
+                                     "died inside Berkeley DB holding one of its mutexes)\n"
+                                     "msgtrack-index: %s\n", cl->db, FAILCHK_LIMIT, w->advice);
+    alarm_status = w->status;
+    signal(SIGALRM, on_alarm);
+    if (apr_thread_mutex_create(&w->mutex, APR_THREAD_MUTEX_DEFAULT, cl->pool) != APR_SUCCESS
+        || apr_thread_cond_create(&w->cond, cl->pool) != APR_SUCCESS
+        || apr_thread_create(&w->thread, NULL, watchdog_run, w, cl->pool) != APR_SUCCESS)
+        return fail("cannot start the failure-check thread");
+    apr_pool_pre_cleanup_register(cl->pool, w, watchdog_stop);
+    /* Opening runs failchk: one process at a time (mt_dirlock.h), waiting
+     * up to LOCK_PATIENCE for the lock, then going on without it. */
+    {
+        int lk = mt_dirlock_take(cl->db, LOCK_PATIENCE);
+        err = mt_store_open(cl->pool, cl->db, mode, st);
+        mt_dirlock_release(lk);
+        if (err)
+            return fail(err);
+    }
+    apr_thread_mutex_lock(w->mutex);
+    w->store = *st;
+    apr_thread_mutex_unlock(w->mutex);
+    return 0;
+}
+
 static int open_store(cmdline_t *cl, mt_store_mode_e mode, mt_store_t **st)
 {
-    const char *err = mt_store_open(cl->pool, cl->db, mode, st);
-    if (err)
-        return fail(err);
-    return 0;
+    return open_watched(cl, mode, 1, st);
+}
+
+/* The writer's store: @a recover_status as for open_watched(). */
+static int open_writer(cmdline_t *cl, int recover_status, mt_store_t **st)
+{
+    return open_watched(cl, MT_STORE_WRITER, recover_status, st);
 }
 
 static const char *opt(cmdline_t *cl, const char *name)
@@ -260,7 +453,7 @@ static int cmd_ingest(cmdline_t *cl)
             inputs[i].mtime = (apr_time_t)sb.st_mtime;
     }
     qsort(inputs, (size_t)n, sizeof(*inputs), by_mtime);
-    if ((rc = open_store(cl, MT_STORE_WRITER, &st)) != 0)
+    if ((rc = open_writer(cl, 1, &st)) != 0)
         return rc;
     in = mt_ingest_create(cl->pool, st, &o);
     pr.in = in;
@@ -287,10 +480,22 @@ static int cmd_ingest(cmdline_t *cl)
     return 0;
 }
 
-/* follow: read what is there, then poll; SIGINT/SIGTERM end it after the
- * current batch is committed. The signals are blocked and taken with
- * sigtimedwait(), which is also the poll interval. */
-static int cmd_follow(cmdline_t *cl)
+/* A follow worker whose reading failed (the index out of memory or dead,
+ * a log that cannot be read) stops as the watchdog does: the supervisor
+ * starts it again, the start recovers the index, and reading resumes at
+ * the offsets committed, so nothing is lost or read twice. */
+static int follow_failed(const char *err)
+{
+    fprintf(stderr, "msgtrack-index: %s\nmsgtrack-index: follow starts again, and recovers "
+            "the index\n", err);
+    fflush(stderr);
+    _exit(EXIT_RETRY);
+}
+
+/* The follow worker: read what is there, then poll; SIGINT/SIGTERM/SIGHUP
+ * end it after the current batch is committed. The signals are blocked and
+ * taken with sigtimedwait(), which is also the poll interval. */
+static int follow_worker(cmdline_t *cl)
 {
     mt_ingest_opts_t o;
     progress_t pr;
@@ -304,11 +509,8 @@ static int cmd_follow(cmdline_t *cl)
 
     if ((rc = get_ingest_opts(cl, &o, &pr)) != 0)
         return rc;
-    for (i = 0; i < n; i++)
-        if (strcmp(APR_ARRAY_IDX(cl->args, i, const char *), "-") == 0)
-            return usage_error("follow reads files, not standard input:", "-");
     pr.tty = 0;              /* follow runs forever: no progress line */
-    if ((rc = open_store(cl, MT_STORE_WRITER, &st)) != 0)
+    if ((rc = open_writer(cl, EXIT_RECOVER, &st)) != 0)
         return rc;
     in = mt_ingest_create(cl->pool, st, &o);
     pr.in = in;
@@ -331,21 +533,21 @@ static int cmd_follow(cmdline_t *cl)
                     continue;              /* not there (yet): try again later */
                 apr_pool_create(&pools[i], cl->pool);
                 if ((err = mt_ingest_open(in, pools[i], path, &src[i])) != NULL)
-                    return fail(err);
+                    return follow_failed(err);
             }
             if ((err = mt_ingest_read(in, src[i])) != NULL)
-                return fail(err);
+                return follow_failed(err);
             switch (mt_ingest_check(in, src[i])) {
             case MT_SOURCE_TRUNCATED:
                 if ((err = mt_ingest_restart(in, src[i])) != NULL
                     || (err = mt_ingest_read(in, src[i])) != NULL)
-                    return fail(err);
+                    return follow_failed(err);
                 break;
             case MT_SOURCE_ROTATED:
                 /* Renamed away: what was appended before the rename is read
                  * (above, and once more now); then the new file. */
                 if ((err = mt_ingest_read(in, src[i])) != NULL)
-                    return fail(err);
+                    return follow_failed(err);
                 mt_ingest_close(src[i]);
                 apr_pool_destroy(pools[i]);
                 src[i] = NULL;
@@ -364,6 +566,94 @@ static int cmd_follow(cmdline_t *cl)
     {
         const char *err = mt_store_checkpoint(st, 1);
         return err ? fail(err) : 0;
+    }
+}
+
+/* follow: the work is done by a child process (follow_worker), which this
+ * one starts again when it stopped so that the index is recovered: at once
+ * when the watchdog stopped it (every second the index needs recovery is a
+ * second it cannot be read), after 1 s when its reading or writing failed
+ * (follow_failed()), then twice as long each time up to a minute while it
+ * keeps failing within a minute. The stop signals are passed on to it.
+ * Killed, this process takes the worker with it (Linux), as if it had been
+ * killed itself. */
+static int cmd_follow(cmdline_t *cl)
+{
+    mt_ingest_opts_t o;
+    progress_t pr;
+    sigset_t sigs;
+    pid_t parent = getpid();
+    int i, rc, restarts = 0, delay = 1;
+
+    if ((rc = get_ingest_opts(cl, &o, &pr)) != 0)
+        return rc;
+    for (i = 0; i < cl->args->nelts; i++)
+        if (strcmp(APR_ARRAY_IDX(cl->args, i, const char *), "-") == 0)
+            return usage_error("follow reads files, not standard input:", "-");
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGCHLD);
+    sigprocmask(SIG_BLOCK, &sigs, NULL);
+    fflush(NULL);
+    for (;;) {
+        int status = 0, stopping = 0;
+        apr_time_t started = apr_time_now();
+        pid_t pid = fork();
+
+        if (pid < 0)
+            return fail(apr_psprintf(cl->pool, "cannot start the follow process: %s",
+                                     strerror(errno)));
+        if (pid == 0) {
+#ifdef __linux__
+            prctl(PR_SET_PDEATHSIG, SIGKILL);
+            if (getppid() != parent)
+                _exit(1);
+#endif
+            rc = follow_worker(cl);
+            apr_pool_destroy(cl->pool);     /* closes the index */
+            fflush(NULL);
+            _exit(rc);
+        }
+        for (;;) {
+            struct timespec tick = { 1, 0 };
+            int sig = sigtimedwait(&sigs, NULL, &tick);
+            if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
+                kill(pid, sig);
+                stopping = 1;
+            }
+            if (waitpid(pid, &status, WNOHANG) == pid)
+                break;
+        }
+        if (WIFEXITED(status) && (WEXITSTATUS(status) == EXIT_RECOVER
+                                  || WEXITSTATUS(status) == EXIT_RETRY)) {
+            int wait = 0;
+            if (stopping)
+                return 0;          /* the next start recovers the index */
+            if (WEXITSTATUS(status) == EXIT_RETRY) {
+                if (apr_time_now() - started >= apr_time_from_sec(60))
+                    delay = 1;
+                wait = delay;
+                delay = delay * 2 > 60 ? 60 : delay * 2;
+            }
+            fprintf(stderr, "msgtrack-index: follow: starting again (%d) in %d s to recover "
+                    "the index\n", ++restarts, wait);
+            fflush(stderr);
+            if (wait) {
+                struct timespec pause = { wait, 0 };
+                int sig;
+                while ((sig = sigtimedwait(&sigs, NULL, &pause)) == SIGCHLD)
+                    ;
+                if (sig > 0)
+                    return 0;          /* told to stop meanwhile */
+            }
+            continue;
+        }
+        if (WIFEXITED(status))
+            return WEXITSTATUS(status);
+        return fail(apr_psprintf(cl->pool, "the follow process ended with signal %d",
+                                 WTERMSIG(status)));
     }
 }
 
@@ -481,7 +771,7 @@ static int cmd_purge(cmdline_t *cl)
     days = strtol(v, &end, 10);
     if (*end || end == v || days < 0 || days > 36500)
         return usage_error("--older-than takes a number of days, not", v);
-    if ((rc = open_store(cl, MT_STORE_WRITER, &st)) != 0)
+    if ((rc = open_writer(cl, 1, &st)) != 0)
         return rc;
     err = mt_store_purge(st, cl->pool, apr_time_now() - apr_time_from_sec(days * 86400LL),
                          1000, &hops, &events);

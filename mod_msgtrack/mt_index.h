@@ -16,9 +16,20 @@
  * the directory is still the one that was opened (an index rebuilt
  * elsewhere and renamed into place is opened anew).
  *
- * One mutex, created with the handle, guards the handle's state and its
- * memory; the store's reads run outside it (Berkeley DB handles are
- * free-threaded). Core code: APR only, no httpd.
+ * One mutex, created with the handle, guards the handle's state; no
+ * Berkeley DB call is ever made holding it (opening, failchk and closing
+ * included), because a process killed inside Berkeley DB may die holding
+ * one of the environment's mutexes, and then any call may wait forever:
+ * such a thread must not hold up the others. Those calls and every request
+ * are recorded while they last, so that mt_index_watch() can see work stuck
+ * in the index. Core code: APR only, no httpd.
+ *
+ * In httpd each child runs two threads besides its workers: one calls
+ * mt_index_maintain() once a check interval (so that a dead environment is
+ * noticed even when every worker is stuck in it), the other
+ * mt_index_watch(), and ends the process when told to: threads waiting on
+ * a dead process's mutex can be freed no other way, and recovery (which
+ * msgtrack-index runs) makes a new environment they never see.
  */
 #ifndef MT_INDEX_H
 #define MT_INDEX_H
@@ -49,8 +60,36 @@ const char *mt_index_acquire(mt_index_t *ix, apr_pool_t *p, mt_index_ref_t **ref
 mt_store_t *mt_index_store(const mt_index_ref_t *ref);
 
 /** Done with @a ref. @a failed: the store returned an error (begin, read):
- *  retire it, so the next acquire opens the index again. */
+ *  retire it, so the next acquire opens the index again. The last request
+ *  using a retired store closes it, unless the store failed (see
+ *  mt_index_close()). */
 void mt_index_release(mt_index_ref_t *ref, int failed);
+
+/** The periodic check (failchk, directory identity) if it is due, and the
+ *  closing of stores that failed long enough ago (see mt_index_close());
+ *  for a thread that calls it once a check interval. @a p: scratch. */
+void mt_index_maintain(mt_index_t *ix, apr_pool_t *p);
+
+/** Look for work stuck in the index: a request that has held a store that
+ *  failed, or an open, a failure check or a close that has run, for longer
+ *  than @a stuck_after. Once some is found the handle refuses new requests
+ *  (acquire returns an error) and retires its store; this returns 1, with
+ *  @a *why (owned by the handle), when what began shortly before has ended
+ *  or @a stuck_after later at most: the process should then exit at once
+ *  (_exit), leaving the stuck threads behind. Otherwise 0. Never waits on
+ *  Berkeley DB: call it from a thread of its own, once a second. */
+int mt_index_watch(mt_index_t *ix, apr_interval_time_t stuck_after, const char **why);
+
+/** Refuse new requests and close every store no request uses (the process
+ *  is ending). Stores that failed are closed only if @a failed_too: closing
+ *  one waits forever while a dead process holds one of its environment's
+ *  mutexes, which is why a store that fails is not closed by the request
+ *  that saw it fail but by mt_index_maintain(), 30 check intervals later,
+ *  when msgtrack-index has recovered the index (a recovered environment
+ *  closes at once). A store still in use can only be held by a thread stuck
+ *  in it, and is left alone. Destroying the handle's pool does
+ *  mt_index_close(ix, 1). */
+void mt_index_close(mt_index_t *ix, int failed_too);
 
 /** What a start-up check found. */
 typedef enum {

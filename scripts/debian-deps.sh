@@ -22,10 +22,11 @@ install_missing() {
 }
 
 # What test.sh and valgrind.sh need: the build, the Apache::Test suite's
-# clients (zeep, gSOAP), clang for the fuzz targets, and valgrind.
+# clients (zeep, gSOAP), clang for the fuzz targets, wrk for the stress test,
+# and valgrind.
 TEST_PACKAGES=(build-essential autoconf automake libtool pkg-config
                apache2 apache2-dev libapr1-dev libaprutil1-dev
-               libxml2-dev libxml2-utils libdb-dev db5.3-util
+               libxml2-dev libxml2-utils libdb-dev db5.3-util wrk
                libapache2-mod-perl2 libwww-perl liblwp-protocol-https-perl libio-socket-ssl-perl
                libxml-libxml-perl python3-zeep curl openssl
                gsoap libgsoap-dev libssl-dev zlib1g-dev

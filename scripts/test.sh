@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # scripts/test.sh: install what is missing, build with warnings as errors, run the
-# C unit tests and the Apache::Test suite as an unprivileged user, then do the same
-# with AddressSanitizer and UndefinedBehaviorSanitizer, run the fuzz targets
-# (t/fuzz) briefly, then run part of the Apache::Test suite against `httpd -X`
-# under valgrind (scripts/valgrind.sh). Fails when any test fails, when no test
-# ran, when a sanitizer reported anything, when a fuzz target crashed, or when
-# valgrind found an error or leak attributable to the module.
+# C unit tests and the Apache::Test suite as an unprivileged user, run the fuzz
+# targets (t/fuzz) briefly, run the stress test at its CI scale (bench/stress.sh
+# --quick), then the unit tests and the suite again with AddressSanitizer and
+# UndefinedBehaviorSanitizer, then part of the Apache::Test suite against
+# `httpd -X` under valgrind (scripts/valgrind.sh). Fails when any test fails,
+# when no test ran, when a fuzz target crashed, when a stress check failed, when
+# a sanitizer reported anything, or when valgrind found an error or leak
+# attributable to the module.
 #
 # Started as root, it first runs the end-to-end test's first stage, t/e2e/run.py
 # (real Postfix and Dovecot on loopback; see README, "End-to-end test"): its
@@ -16,6 +18,7 @@
 #   MSGTRACK_SANITIZE=0 scripts/test.sh   skip the sanitizer pass
 #   MSGTRACK_FUZZ=0 scripts/test.sh       skip the fuzz targets
 #   MSGTRACK_FUZZ_SECONDS=5         how long each fuzz target runs (after its seeds)
+#   MSGTRACK_STRESS=0 scripts/test.sh     skip the stress test
 #   MSGTRACK_VALGRIND=0 scripts/test.sh   skip the valgrind pass
 #   MSGTRACK_VALGRIND_TESTS="a.t b.t"     the t/*.t the valgrind pass runs, or "all"
 #                                   for every file that sends requests (default:
@@ -44,6 +47,7 @@ VALGRIND=${MSGTRACK_VALGRIND:-1}
 # paths again: authz, soap, zeep (the same operations and faults),
 # continue, merge, wsdl (httpd and pools only).
 VALGRIND_TESTS=${MSGTRACK_VALGRIND_TESTS:-faults.t hostile.t http.t find.t get.t index.t}
+STRESS=${MSGTRACK_STRESS:-1}
 TEST_USER=${MSGTRACK_TEST_USER:-msgtrack-test}
 E2E=${MSGTRACK_E2E:-1}
 
@@ -97,6 +101,18 @@ user_stage() {
             bash "$TREE/bench/fuzz.sh" "$FUZZ_SECONDS" \
             || die "a fuzz target failed (inputs in $TREE/_build-fuzz/crashes, output in $TREE/_build-fuzz/logs)"
         log "ok: fuzz targets"
+    fi
+
+    if [ "$STRESS" = 1 ]; then
+        # Live ingestion under load, killed children, graceful restarts and
+        # indexer kills, at a scale that takes about a minute and a half.
+        log "stress test, CI scale ($TREE/_build)"
+        if ! bash "$TREE/bench/stress.sh" --quick "$TREE/_build" >"$TREE/_build/stress.log" 2>&1; then
+            grep -E '^(ok|FAIL) ' "$TREE/_build/stress.log" || true
+            tail -30 "$TREE/_build/stress.log"
+            die "the stress test failed (see $TREE/_build/stress.log)"
+        fi
+        log "ok: stress test, $(grep -c '^ok ' "$TREE/_build/stress.log") checks"
     fi
 
     if [ "$SANITIZE" = 1 ]; then
@@ -196,6 +212,7 @@ if [ "$(id -u)" = 0 ]; then
     runuser -u "$TEST_USER" -- env MSGTRACK_TEST_STAGE=user MSGTRACK_SANITIZE="$SANITIZE" \
         MSGTRACK_FUZZ="$FUZZ" MSGTRACK_FUZZ_SECONDS="$FUZZ_SECONDS" \
         MSGTRACK_VALGRIND="$VALGRIND" MSGTRACK_VALGRIND_TESTS="$VALGRIND_TESTS" \
+        MSGTRACK_STRESS="$STRESS" \
         PATH="/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin" HOME="$(getent passwd "$TEST_USER" | cut -d: -f6)" \
         bash "$WORK/scripts/test.sh"
     rc=$?

@@ -1,5 +1,6 @@
 /* test_index.c: the module's shared handle on the index: start-up checks,
- * joining late, retiring a failed store, a replaced directory, threads (TAP) */
+ * joining late, retiring a failed store, a replaced directory, maintenance,
+ * watching for stuck work, closing, one failchk at a time, threads (TAP) */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,6 +10,7 @@
 #include <db.h>
 #include "tap.h"
 #include "tmpdir.h"
+#include "mt_dirlock.h"
 #include "mt_index.h"
 #include "mt_log.h"
 #include "mt_store.h"
@@ -248,6 +250,115 @@ static void test_replaced(apr_pool_t *p, const char *root)
     mt_index_release(ref, 0);
 }
 
+/* ------------------------------------------------------------------ maintenance and watch */
+
+/* mt_index_maintain() runs the periodic check without a request: a
+ * replaced directory is noticed by it. */
+static void test_maintain(apr_pool_t *p, const char *root)
+{
+    const char *dir = apr_pstrcat(p, root, "/maintain", NULL);
+    const char *fresh = apr_pstrcat(p, root, "/maintain.new", NULL);
+    const char *old = apr_pstrcat(p, root, "/maintain.old", NULL);
+    mt_index_t *ix;
+    mt_index_ref_t *ref;
+    const char *why = NULL;
+
+    ok(build(p, dir, "<m1@example.org>") == 0, "maintain: index built");
+    ok(!mt_index_create(p, dir, 0, &ix), "maintain: handle created");
+    ok(!mt_index_acquire(ix, p, &ref), "maintain: opened");
+    mt_index_release(ref, 0);
+    ok(build(p, fresh, "<m2@example.org>") == 0 && rename(dir, old) == 0
+       && rename(fresh, dir) == 0, "maintain: another index renamed into place");
+    last_log[0] = '\0';
+    mt_index_maintain(ix, p);
+    like(last_log, "the directory was replaced", "maintain: notices it without a request");
+    is_int(mt_index_watch(ix, 0, &why), 0, "watch: nothing in progress, nothing stuck");
+    ok(!mt_index_acquire(ix, p, &ref), "maintain: the next request opens the new index");
+    is_int(holds(p, ref, "<m2@example.org>"), 1, "maintain: and reads it");
+    apr_sleep(2000);
+    is_int(mt_index_watch(ix, 1000, &why), 0,
+           "watch: a long request on a store that did not fail is not stuck");
+    mt_index_release(ref, 0);
+}
+
+/* A request that holds a store that failed, longer than the limit, is
+ * stuck: the handle refuses new requests and says to leave. */
+static void test_watch(apr_pool_t *p, const char *root)
+{
+    const char *dir = apr_pstrcat(p, root, "/watch", NULL), *why = NULL, *err;
+    mt_index_t *ix;
+    mt_index_ref_t *a, *b, *c;
+
+    ok(build(p, dir, "<w@example.org>") == 0, "watch: index built");
+    ok(!mt_index_create(p, dir, apr_time_from_sec(60), &ix), "watch: handle created");
+    ok(!mt_index_acquire(ix, p, &a) && !mt_index_acquire(ix, p, &b), "watch: two requests");
+    mt_index_release(b, 1);                 /* the store failed under a */
+    is_int(mt_index_watch(ix, apr_time_from_sec(60), &why), 0,
+           "watch: a request on a failed store is not stuck before the limit");
+    ok(!mt_index_acquire(ix, p, &c), "watch: new requests get a new store");
+    apr_sleep(2000);
+    is_int(mt_index_watch(ix, 1000, &why), 1,
+           "watch: past the limit it is stuck, and nothing else began shortly before");
+    like(why ? why : "", "/watch, which failed (a process probably died inside Berkeley DB",
+         "watch: says what is stuck, where");
+    err = mt_index_acquire(ix, p, &b);
+    ok(err && !b, "watch: then new requests are refused");
+    like(err ? err : "", "this process stops reading it and exits",
+         "watch: saying why");
+    is_int(holds(p, c, "<w@example.org>"), 1, "watch: a request already running goes on");
+    mt_index_release(c, 0);
+    mt_index_release(a, 0);
+    is_int(mt_index_watch(ix, 1000, &why), 1, "watch: and it stays so");
+}
+
+/* mt_index_close(): stores nobody uses are closed, new requests refused. */
+static void test_close(apr_pool_t *p, const char *root)
+{
+    const char *dir = apr_pstrcat(p, root, "/close", NULL);
+    mt_index_t *ix;
+    mt_index_ref_t *ref;
+
+    ok(build(p, dir, "<c@example.org>") == 0, "close: index built");
+    ok(!mt_index_create(p, dir, apr_time_from_sec(60), &ix), "close: handle created");
+    ok(!mt_index_acquire(ix, p, &ref), "close: opened");
+    mt_index_release(ref, 0);
+    mt_index_close(ix, 0);
+    ok(mt_index_acquire(ix, p, &ref) != NULL && !ref, "close: no request afterwards");
+    mt_index_close(ix, 1);
+    ok(1, "close: twice is harmless");
+}
+
+/* ------------------------------------------------------------------ one failchk at a time */
+
+/* Opening runs failchk, which must not run in two processes at once: while
+ * another holds the directory's lock, an open waits for it, then gives up. */
+static void test_dirlock(apr_pool_t *p, const char *root)
+{
+    const char *dir = apr_pstrcat(p, root, "/dirlock", NULL), *err;
+    mt_index_t *ix;
+    mt_index_ref_t *ref;
+    apr_time_t t0;
+    int lk, again;
+
+    ok(build(p, dir, "<d@example.org>") == 0, "dirlock: index built");
+    ok(!mt_index_create(p, dir, apr_time_from_sec(60), &ix), "dirlock: handle created");
+    lk = mt_dirlock_take(dir, 0);
+    ok(lk >= 0, "dirlock: taken");
+    again = mt_dirlock_take(dir, apr_time_from_msec(100));
+    is_int(again, -1, "dirlock: not twice, even in one process");
+    t0 = apr_time_now();
+    err = mt_index_acquire(ix, p, &ref);
+    ok(err && !ref && apr_time_now() - t0 >= apr_time_from_sec(1),
+       "dirlock: an open waits while another holds it, then gives up");
+    like(err ? err : "", "another process has been checking it", "dirlock: saying why");
+    mt_dirlock_release(lk);
+    err = mt_index_acquire(ix, p, &ref);
+    ok(!err && ref, "dirlock: once it is released, the index opens");
+    mt_index_release(ref, 0);
+    is_int(mt_dirlock_take(apr_pstrcat(p, root, "/none", NULL), 0), -2,
+           "dirlock: a directory that does not exist is said so");
+}
+
 /* ------------------------------------------------------------------ threads */
 
 #define THREADS 6
@@ -273,8 +384,11 @@ static void *APR_THREAD_FUNC worker(apr_thread_t *th, void *data)
         }
         if (holds(p, ref, "<t@example.org>") != 1)
             w->failures++;
-        /* Now and then a request says the store failed. */
+        /* Now and then a request says the store failed, and the stores
+         * that failed are closed (the interval is 0: at once). */
         mt_index_release(ref, i % 17 == 0);
+        if (i % 17 == 1)
+            mt_index_maintain(w->ix, p);
         apr_pool_clear(p);
     }
     apr_pool_destroy(p);
@@ -333,6 +447,10 @@ int main(int argc, const char *const *argv)
     test_late(cp, root);
     test_retire(cp, root);
     test_replaced(cp, root);
+    test_maintain(cp, root);
+    test_watch(cp, root);
+    test_close(cp, root);
+    test_dirlock(cp, root);
     test_threads(cp, root);
     apr_pool_destroy(cp);
     ok(1, "handles destroyed with their pool");
