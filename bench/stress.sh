@@ -354,7 +354,8 @@ mark=$(log_mark)
 run_wrk graceful "$GRACE_SECS" "$CONNS" "$URL"
 for i in $(seq "$GRACEFULS"); do
     sleep "$(awk -v s="$GRACE_SECS" -v n="$GRACEFULS" 'BEGIN { printf "%.2f", s / (n + 1) }')"
-    "$HTTPD" -f "$W/httpd.conf" -k graceful || bad "graceful restart $i failed"
+    # A graceful restart that does not return is a failure, not a hang.
+    timeout 60 "$HTTPD" -f "$W/httpd.conf" -k graceful || bad "graceful restart $i failed (or took over 60 s)"
 done
 wrk_wait
 report_load graceful

@@ -16,6 +16,8 @@
 #include "apr_thread_proc.h"
 #include "unixd.h"
 #include <grp.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <libxml/parser.h>
@@ -51,36 +53,43 @@ static int log_enabled(void *baton, mt_log_level_e level)
 
 /* ------------------------------------------------------------------ start-up */
 
-/* mt_index_check() opens the index, and opening may write to it: failchk
+/* How long start-up (and a graceful restart) waits for the check of one
+ * index: opening takes milliseconds, unless a process died inside Berkeley
+ * DB holding what the open then waits for until msgtrack-index recovers. */
+#define CHECK_LIMIT_SEC 15
+
+/* mt_index_check() runs in a process of its own, for two reasons. Opening
+ * may wait on a lock or mutex of a process that died inside Berkeley DB:
+ * httpd -k start or graceful must not wait with it (seen under
+ * bench/stress.sh), so the check is given CHECK_LIMIT_SEC and then killed
+ * (it waits, holding nothing). And opening may write to the index: failchk
  * logs what it releases of dead processes (killed children, say), and a
  * log record may begin a new log file. Done as root in the parent, that
- * left a log file of root's in the index (seen at a graceful restart under
- * bench/stress.sh), which the children and msgtrack-index could not read:
- * the environment panicked. So as root, when the children run as another
- * User, the check runs in a process of its own that has become that User. */
+ * left a log file of root's in the index, which the children and
+ * msgtrack-index could not read: the environment panicked. So as root,
+ * when the children run as another User, the process becomes that User. */
 static mt_index_state_e check_index(apr_pool_t *p, const char *dir, const char **msg)
 {
     uid_t uid = ap_unixd_config.user_id;
     gid_t gid = ap_unixd_config.group_id;
+    int as_user = geteuid() == 0 && uid != 0 && uid != (uid_t)-1;
+    apr_time_t deadline = apr_time_now() + apr_time_from_sec(CHECK_LIMIT_SEC);
     char buf[4096];
     apr_size_t len = 0;
-    int fds[2], status;
+    int fds[2], status, timed_out = 0;
     mt_index_state_e state;
     pid_t pid;
     ssize_t n;
 
-    if (geteuid() != 0 || uid == 0 || uid == (uid_t)-1)
-        return mt_index_check(p, dir, msg);
     if (pipe(fds) != 0 || (pid = fork()) < 0) {
-        *msg = apr_psprintf(p, "%s: not checked (cannot start a process to check it as "
-                            "User %s)", dir, ap_unixd_config.user_name);
+        *msg = apr_psprintf(p, "%s: not checked (cannot start a process to check it)", dir);
         return MT_INDEX_NOT_READY;
     }
     if (pid == 0) {
         const char *m;
         close(fds[0]);
-        if (setgid(gid) != 0
-            || initgroups(ap_unixd_config.user_name, gid) != 0 || setuid(uid) != 0) {
+        if (as_user && (setgid(gid) != 0 || initgroups(ap_unixd_config.user_name, gid) != 0
+                        || setuid(uid) != 0)) {
             state = MT_INDEX_NOT_READY;
             m = apr_psprintf(p, "%s: not checked (cannot become User %s)", dir,
                              ap_unixd_config.user_name);
@@ -95,20 +104,40 @@ static mt_index_state_e check_index(apr_pool_t *p, const char *dir, const char *
         _exit(0);
     }
     close(fds[1]);
-    while (len < sizeof(buf) - 1 && (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
+    while (len < sizeof(buf) - 1) {
+        struct pollfd pfd = { fds[0], POLLIN, 0 };
+        apr_time_t left = deadline - apr_time_now();
+        int ready;
+        if (left <= 0) {
+            timed_out = 1;
+            break;
+        }
+        ready = poll(&pfd, 1, (int)apr_time_as_msec(left) + 1);
+        if (ready < 0 && errno == EINTR)
+            continue;
+        if (ready <= 0)
+            continue;               /* the deadline is checked above */
+        n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
+        if (n <= 0)
             break;
         len += (apr_size_t)n;
     }
     close(fds[0]);
+    if (timed_out)
+        kill(pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     buf[len] = '\0';
+    if (timed_out) {
+        *msg = apr_psprintf(p, "%s: not checked (opening it took more than %d s: a process "
+                            "probably died inside Berkeley DB, and the index waits for "
+                            "msgtrack-index to recover it)", dir, CHECK_LIMIT_SEC);
+        return MT_INDEX_NOT_READY;
+    }
     if (len < 1 || buf[0] < '0' || buf[0] > '0' + MT_INDEX_UNUSABLE) {
-        *msg = apr_psprintf(p, "%s: not checked (the process checking it as User %s "
-                            "failed)", dir, ap_unixd_config.user_name);
+        *msg = apr_psprintf(p, "%s: not checked (the process checking it failed)", dir);
         return MT_INDEX_NOT_READY;
     }
     *msg = apr_pstrdup(p, buf + 1);

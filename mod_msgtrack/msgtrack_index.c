@@ -288,15 +288,9 @@ static int open_watched(cmdline_t *cl, mt_store_mode_e mode, int recover_status,
         || apr_thread_create(&w->thread, NULL, watchdog_run, w, cl->pool) != APR_SUCCESS)
         return fail("cannot start the failure-check thread");
     apr_pool_pre_cleanup_register(cl->pool, w, watchdog_stop);
-    /* Opening runs failchk: one process at a time (mt_dirlock.h), waiting
-     * up to LOCK_PATIENCE for the lock, then going on without it. */
-    {
-        int lk = mt_dirlock_take(cl->db, LOCK_PATIENCE);
-        err = mt_store_open(cl->pool, cl->db, mode, st);
-        mt_dirlock_release(lk);
-        if (err)
-            return fail(err);
-    }
+    /* mt_store_open() runs failchk under the lock (mt_dirlock.h) itself. */
+    if ((err = mt_store_open(cl->pool, cl->db, mode, st)) != NULL)
+        return fail(err);
     apr_thread_mutex_lock(w->mutex);
     w->store = *st;
     apr_thread_mutex_unlock(w->mutex);

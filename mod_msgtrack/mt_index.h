@@ -72,7 +72,8 @@ void mt_index_maintain(mt_index_t *ix, apr_pool_t *p);
 
 /** Look for work stuck in the index: a request that has held a store that
  *  failed, or an open, a failure check or a close that has run, for longer
- *  than @a stuck_after. Once some is found the handle refuses new requests
+ *  than @a stuck_after; or a request that has held any store for six times
+ *  as long. Once some is found the handle refuses new requests
  *  (acquire returns an error) and retires its store; this returns 1, with
  *  @a *why (owned by the handle), when what began shortly before has ended
  *  or @a stuck_after later at most: the process should then exit at once

@@ -15,6 +15,7 @@
 #include <db.h>
 #include "mt_log.h"
 #include "mt_ascii.h"
+#include "mt_dirlock.h"
 #include "mt_store.h"
 
 /* The secondary indexes of messages. */
@@ -87,6 +88,11 @@ struct mt_txn_t {
 };
 
 #define FORMAT_KEY "format"
+/* How long mt_store_open() waits for the lock (mt_dirlock.h) to join the
+ * environment and run failchk, which take milliseconds: a holder for longer
+ * is stuck (or recovering a large log, for a writer). */
+#define OPEN_LOCK_WAIT_READER apr_time_from_sec(5)
+#define OPEN_LOCK_WAIT_WRITER apr_time_from_sec(10)
 
 /* ------------------------------------------------------------------ byte order */
 
@@ -235,7 +241,7 @@ const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
     u_int32_t flags = DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN | DB_THREAD;
     apr_finfo_t fi;
     const char *err;
-    int rc;
+    int rc, lk;
 
     *out = NULL;
     st->pool = p;
@@ -276,8 +282,25 @@ const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
 
     if (mode == MT_STORE_WRITER)
         flags |= DB_CREATE | DB_REGISTER | DB_RECOVER;
+    /* Joining the environment (or recovering it) and failchk, one process at
+     * a time (mt_dirlock.h): a reader must not map the regions a writer's
+     * recovery is making anew, and two failchks must not run at once. The
+     * lock covers those alone: what follows may wait for a Berkeley DB lock
+     * of a dead process, which only another process's failchk releases. A
+     * holder for longer than OPEN_LOCK_WAIT_* is stuck: a reader gives up,
+     * a writer (whose recovery is what frees the others) goes on. */
+    lk = mt_dirlock_take(dir, mode == MT_STORE_WRITER ? OPEN_LOCK_WAIT_WRITER
+                                                      : OPEN_LOCK_WAIT_READER);
+    if (lk == -1 && mode != MT_STORE_WRITER) {
+        st->env->close(st->env, 0);
+        st->env = NULL;
+        return apr_psprintf(p, "index %s: another process has been opening or checking it "
+                            "for %" APR_TIME_T_FMT " s", dir,
+                            apr_time_sec(OPEN_LOCK_WAIT_READER));
+    }
     rc = st->env->open(st->env, st->dir, flags, 0660);
     if (rc != 0) {
+        mt_dirlock_release(lk);
         const char *msg;
         if (rc == ENOENT)
             msg = apr_psprintf(p, "index %s holds no Berkeley DB environment (build it "
@@ -291,7 +314,9 @@ const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
         st->env = NULL;
         return msg;
     }
-    if ((err = mt_store_failchk(st)) != NULL
+    err = mt_store_failchk(st);
+    mt_dirlock_release(lk);
+    if (err
         || (err = open_db(st, &st->meta, "meta")) != NULL
         || (err = open_db(st, &st->files, "files")) != NULL
         || (err = check_format(st)) != NULL

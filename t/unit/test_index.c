@@ -350,11 +350,13 @@ static void test_dirlock(apr_pool_t *p, const char *root)
     err = mt_index_acquire(ix, p, &ref);
     ok(err && !ref && apr_time_now() - t0 >= apr_time_from_sec(1),
        "dirlock: an open waits while another holds it, then gives up");
-    like(err ? err : "", "another process has been checking it", "dirlock: saying why");
+    like(err ? err : "", "another process has been opening or checking it",
+         "dirlock: saying why");
     mt_dirlock_release(lk);
     err = mt_index_acquire(ix, p, &ref);
     ok(!err && ref, "dirlock: once it is released, the index opens");
-    mt_index_release(ref, 0);
+    if (ref)
+        mt_index_release(ref, 0);
     is_int(mt_dirlock_take(apr_pstrcat(p, root, "/none", NULL), 0), -2,
            "dirlock: a directory that does not exist is said so");
 }
