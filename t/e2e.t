@@ -141,6 +141,13 @@ sub events {
     } $x->findnodes('/s:Envelope/s:Body/m:GetMessageTrackingReportResponse/m:MessageTrackingReport/t:RecipientTrackingEvents/t:RecipientTrackingEvent') ];
 }
 
+# The EventData string that names the NDR of message $tag.
+sub ndr_data {
+    my $mid = $M{ $_[0] }{ndr}{message_id} // 'no NDR in run.json';
+    $mid =~ s/^<|>$//g;
+    return qr/^non-delivery notification <\Q$mid\E> to alice\@example\.org$/;
+}
+
 sub body_of { my $r = shift; $r->{doc} ? $r->{doc}->toString : '' }
 
 # "recipient status/description" for each event: of a SOAP answer, or of
@@ -181,7 +188,7 @@ if (!$why_not && $run->{result} ne 'pass') {
 }
 
 my $SENDER_TAGS = [qw(m1 m3 m4 m5 m6 m7)];
-plan tests => 55, need(need_lwp(), need_module(SERVER_MODULES),
+plan tests => 58, need(need_lwp(), need_module(SERVER_MODULES),
                        $why_not ? { $why_not => sub { 0 } } : (),
                        { 'module does not answer from the index yet' => sub { $answers } });
 
@@ -231,6 +238,15 @@ for my $tag (@$SENDER_TAGS) {
     ok(($last->{status} // '') eq 'Unsuccessful' && ($last->{description} // '') eq 'FailedGeneral'
        && ($last->{data}[0] // '') eq '5.1.1' && ($last->{data}[1] // '') =~ /550 5\.1\.1/,
        'alice: m4 to nobody: Unsuccessful, FailedGeneral, 5.1.1 and the remote reply');
+    like($last->{data}[2] // '', ndr_data('m4'), 'alice: m4 to nobody: and the NDR sent back to her');
+}
+{
+    my $ev = events(call('alice', get_xml(id => $id{m7} // '', recipient => 'ghost@example.org'),
+                        'alice: RecipientPath m7 ghost'));
+    my $last = $ev->[-1] || {};
+    ok(($last->{status} // '') eq 'Unsuccessful' && ($last->{data}[0] // '') eq '5.1.1'
+       && ($last->{data}[2] // '') =~ ndr_data('m7'),
+       'alice: m7 to ghost (refused by LMTP): Unsuccessful, 5.1.1, and the NDR sent back to her');
 }
 
 # ------------------------------------------------------------------ a recipient: bob
