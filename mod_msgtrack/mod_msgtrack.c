@@ -299,12 +299,17 @@ static void watch_start(apr_pool_t *pchild, server_rec *s, apr_array_header_t *i
 
 /* Each child reads the index on its own: one handle per MsgTrackDatabase
  * directory, joined now so the first request does not pay for it. When the
- * index is not there yet, requests try again (mt_index.h). */
+ * index is not there yet, requests try again (mt_index.h). The index
+ * threads start before that first open: opening runs failchk, which can
+ * wait forever on what a process killed inside Berkeley DB left (holding
+ * the directory's lock, so that every other process's failchk waits
+ * too), and only the monitor ends a child stuck so. */
 static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_hash_t *by_dir = apr_hash_make(pchild);
     apr_array_header_t *indexes = apr_array_make(pchild, 2, sizeof(mt_index_t *));
     server_rec *vs;
+    int i;
 
     for (vs = s; vs; vs = vs->next) {
         msgtrack_server_t *conf = ap_get_module_config(vs->module_config, &msgtrack_module);
@@ -314,21 +319,12 @@ static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
         if (!dir)
             continue;
         if (!(ix = apr_hash_get(by_dir, dir, APR_HASH_KEY_STRING))) {
-            mt_index_ref_t *ref;
-            apr_pool_t *tp;
             if ((err = mt_index_create(pchild, dir, INDEX_CHECK_INTERVAL, &ix))) {
                 ap_log_error(APLOG_MARK, APLOG_ERR, 0, vs, "mod_msgtrack: %s", err);
                 continue;
             }
             apr_hash_set(by_dir, dir, APR_HASH_KEY_STRING, ix);
             APR_ARRAY_PUSH(indexes, mt_index_t *) = ix;
-            apr_pool_create(&tp, pchild);
-            if ((err = mt_index_acquire(ix, tp, &ref)))
-                ap_log_error(APLOG_MARK, APLOG_INFO, 0, vs, "mod_msgtrack: %s; requests get "
-                             "ErrorMessageTrackingTransientError until it can be read", err);
-            else
-                mt_index_release(ref, 0);
-            apr_pool_destroy(tp);
         }
         conf->index = ix;
     }
@@ -336,6 +332,20 @@ static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
     if (indexes->nelts)
         watch_start(pchild, s, indexes);
 #endif
+    for (i = 0; i < indexes->nelts; i++) {
+        mt_index_t *ix = APR_ARRAY_IDX(indexes, i, mt_index_t *);
+        mt_index_ref_t *ref;
+        apr_pool_t *tp;
+        const char *err;
+
+        apr_pool_create(&tp, pchild);
+        if ((err = mt_index_acquire(ix, tp, &ref)))
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_msgtrack: %s; requests get "
+                         "ErrorMessageTrackingTransientError until it can be read", err);
+        else
+            mt_index_release(ref, 0);
+        apr_pool_destroy(tp);
+    }
 }
 
 /* ------------------------------------------------------------------ output */
