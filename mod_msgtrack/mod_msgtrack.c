@@ -16,6 +16,8 @@
 #include "apr_thread_proc.h"
 #include "unixd.h"
 #include <grp.h>
+#include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <libxml/parser.h>
@@ -56,31 +58,35 @@ static int log_enabled(void *baton, mt_log_level_e level)
  * log record may begin a new log file. Done as root in the parent, that
  * left a log file of root's in the index (seen at a graceful restart under
  * bench/stress.sh), which the children and msgtrack-index could not read:
- * the environment panicked. So as root, when the children run as another
- * User, the check runs in a process of its own that has become that User. */
+ * the environment panicked. So the check runs in a process of its own,
+ * which as root becomes the User the children run as. And it is given
+ * CHECK_TIMEOUT: the failchk that opening runs can wait forever on what a
+ * process killed inside Berkeley DB left (seen under bench/stress.sh in a
+ * child), and a start-up or graceful restart must not wait with it. */
+#define CHECK_TIMEOUT apr_time_from_sec(30)
+
 static mt_index_state_e check_index(apr_pool_t *p, const char *dir, const char **msg)
 {
     uid_t uid = ap_unixd_config.user_id;
     gid_t gid = ap_unixd_config.group_id;
+    int as_user = geteuid() == 0 && uid != 0 && uid != (uid_t)-1;
+    apr_time_t deadline = apr_time_now() + CHECK_TIMEOUT;
     char buf[4096];
     apr_size_t len = 0;
-    int fds[2], status;
+    int fds[2], status, timed_out = 0;
     mt_index_state_e state;
     pid_t pid;
     ssize_t n;
 
-    if (geteuid() != 0 || uid == 0 || uid == (uid_t)-1)
-        return mt_index_check(p, dir, msg);
     if (pipe(fds) != 0 || (pid = fork()) < 0) {
-        *msg = apr_psprintf(p, "%s: not checked (cannot start a process to check it as "
-                            "User %s)", dir, ap_unixd_config.user_name);
+        *msg = apr_psprintf(p, "%s: not checked (cannot start a process to check it)", dir);
         return MT_INDEX_NOT_READY;
     }
     if (pid == 0) {
         const char *m;
         close(fds[0]);
-        if (setgid(gid) != 0
-            || initgroups(ap_unixd_config.user_name, gid) != 0 || setuid(uid) != 0) {
+        if (as_user && (setgid(gid) != 0 || initgroups(ap_unixd_config.user_name, gid) != 0
+                        || setuid(uid) != 0)) {
             state = MT_INDEX_NOT_READY;
             m = apr_psprintf(p, "%s: not checked (cannot become User %s)", dir,
                              ap_unixd_config.user_name);
@@ -95,20 +101,43 @@ static mt_index_state_e check_index(apr_pool_t *p, const char *dir, const char *
         _exit(0);
     }
     close(fds[1]);
-    while (len < sizeof(buf) - 1 && (n = read(fds[0], buf + len, sizeof(buf) - 1 - len)) != 0) {
+    while (len < sizeof(buf) - 1) {
+        struct pollfd pfd = { fds[0], POLLIN, 0 };
+        apr_time_t left = deadline - apr_time_now();
+        int r;
+        if (left <= 0) {
+            timed_out = 1;
+            break;
+        }
+        r = poll(&pfd, 1, (int)apr_time_as_msec(left) + 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            continue;       /* the deadline decides */
+        n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
         if (n < 0 && errno == EINTR)
             continue;
-        if (n < 0)
+        if (n <= 0)
             break;
         len += (apr_size_t)n;
     }
     close(fds[0]);
+    if (timed_out)
+        kill(pid, SIGKILL);
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
     buf[len] = '\0';
+    if (timed_out) {
+        *msg = apr_psprintf(p, "%s: not checked (opening it took more than %" APR_TIME_T_FMT
+                            " s: a process probably died inside Berkeley DB; the index "
+                            "needs recovery, which msgtrack-index runs)", dir,
+                            apr_time_sec(CHECK_TIMEOUT));
+        return MT_INDEX_NOT_READY;
+    }
     if (len < 1 || buf[0] < '0' || buf[0] > '0' + MT_INDEX_UNUSABLE) {
-        *msg = apr_psprintf(p, "%s: not checked (the process checking it as User %s "
-                            "failed)", dir, ap_unixd_config.user_name);
+        *msg = apr_psprintf(p, "%s: not checked (the process checking it%s failed)", dir,
+                            as_user ? apr_psprintf(p, " as User %s",
+                                                   ap_unixd_config.user_name) : "");
         return MT_INDEX_NOT_READY;
     }
     *msg = apr_pstrdup(p, buf + 1);
