@@ -17,6 +17,25 @@
 #include "mt_log.h"
 #include "mt_store.h"
 
+/* test_recovered() keeps, on purpose, the environments that a recovery made
+ * impossible to close (the store's known leak, mt_store_close()): what it
+ * allocates is not LeakSanitizer's to report. */
+#if defined(__SANITIZE_ADDRESS__)
+#define HAVE_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define HAVE_LSAN 1
+#endif
+#endif
+#ifdef HAVE_LSAN
+#include <sanitizer/lsan_interface.h>
+#define LSAN_DISABLE() __lsan_disable()
+#define LSAN_ENABLE() __lsan_enable()
+#else
+#define LSAN_DISABLE() ((void)0)
+#define LSAN_ENABLE() ((void)0)
+#endif
+
 /* What the core logged last, and how often; nothing while threads run. */
 static char last_log[512];
 static int log_count, log_off, abandoned_logs;
@@ -344,6 +363,7 @@ static void test_recovered(apr_pool_t *p, const char *root)
     mt_index_ref_t *ref;
     int round;
 
+    LSAN_DISABLE();
     ok(build(p, dir, "<r0@example.org>") == 0, "recovered: index built");
     ok(!mt_index_create(p, dir, 0, &ix), "recovered: handle checking every time");
     abandoned_logs = 0;
@@ -368,6 +388,7 @@ static void test_recovered(apr_pool_t *p, const char *root)
     }
     is_int(abandoned_logs, 1, "recovered: said once, not at each recovery");
     mt_index_close(ix, 1);
+    LSAN_ENABLE();
 }
 
 /* mt_index_close(): stores nobody uses are closed, new requests refused. */
