@@ -53,27 +53,24 @@ static int log_enabled(void *baton, mt_log_level_e level)
 
 /* ------------------------------------------------------------------ start-up */
 
-/* How long start-up (and a graceful restart) waits for the check of one
- * index: opening takes milliseconds, unless a process died inside Berkeley
- * DB holding what the open then waits for until msgtrack-index recovers. */
-#define CHECK_LIMIT_SEC 15
-
-/* mt_index_check() runs in a process of its own, for two reasons. Opening
- * may wait on a lock or mutex of a process that died inside Berkeley DB:
- * httpd -k start or graceful must not wait with it (seen under
- * bench/stress.sh), so the check is given CHECK_LIMIT_SEC and then killed
- * (it waits, holding nothing). And opening may write to the index: failchk
+/* mt_index_check() opens the index, and opening may write to it: failchk
  * logs what it releases of dead processes (killed children, say), and a
  * log record may begin a new log file. Done as root in the parent, that
- * left a log file of root's in the index, which the children and
- * msgtrack-index could not read: the environment panicked. So as root,
- * when the children run as another User, the process becomes that User. */
+ * left a log file of root's in the index (seen at a graceful restart under
+ * bench/stress.sh), which the children and msgtrack-index could not read:
+ * the environment panicked. So the check runs in a process of its own,
+ * which as root becomes the User the children run as. And it is given
+ * CHECK_TIMEOUT: the failchk that opening runs can wait forever on what a
+ * process killed inside Berkeley DB left (seen under bench/stress.sh in a
+ * child), and a start-up or graceful restart must not wait with it. */
+#define CHECK_TIMEOUT apr_time_from_sec(30)
+
 static mt_index_state_e check_index(apr_pool_t *p, const char *dir, const char **msg)
 {
     uid_t uid = ap_unixd_config.user_id;
     gid_t gid = ap_unixd_config.group_id;
     int as_user = geteuid() == 0 && uid != 0 && uid != (uid_t)-1;
-    apr_time_t deadline = apr_time_now() + apr_time_from_sec(CHECK_LIMIT_SEC);
+    apr_time_t deadline = apr_time_now() + CHECK_TIMEOUT;
     char buf[4096];
     apr_size_t len = 0;
     int fds[2], status, timed_out = 0;
@@ -107,16 +104,16 @@ static mt_index_state_e check_index(apr_pool_t *p, const char *dir, const char *
     while (len < sizeof(buf) - 1) {
         struct pollfd pfd = { fds[0], POLLIN, 0 };
         apr_time_t left = deadline - apr_time_now();
-        int ready;
+        int r;
         if (left <= 0) {
             timed_out = 1;
             break;
         }
-        ready = poll(&pfd, 1, (int)apr_time_as_msec(left) + 1);
-        if (ready < 0 && errno == EINTR)
+        r = poll(&pfd, 1, (int)apr_time_as_msec(left) + 1);
+        if (r < 0 && errno == EINTR)
             continue;
-        if (ready <= 0)
-            continue;               /* the deadline is checked above */
+        if (r <= 0)
+            continue;       /* the deadline decides */
         n = read(fds[0], buf + len, sizeof(buf) - 1 - len);
         if (n < 0 && errno == EINTR)
             continue;
@@ -131,13 +128,16 @@ static mt_index_state_e check_index(apr_pool_t *p, const char *dir, const char *
         ;
     buf[len] = '\0';
     if (timed_out) {
-        *msg = apr_psprintf(p, "%s: not checked (opening it took more than %d s: a process "
-                            "probably died inside Berkeley DB, and the index waits for "
-                            "msgtrack-index to recover it)", dir, CHECK_LIMIT_SEC);
+        *msg = apr_psprintf(p, "%s: not checked (opening it took more than %" APR_TIME_T_FMT
+                            " s: a process probably died inside Berkeley DB; the index "
+                            "needs recovery, which msgtrack-index runs)", dir,
+                            apr_time_sec(CHECK_TIMEOUT));
         return MT_INDEX_NOT_READY;
     }
     if (len < 1 || buf[0] < '0' || buf[0] > '0' + MT_INDEX_UNUSABLE) {
-        *msg = apr_psprintf(p, "%s: not checked (the process checking it failed)", dir);
+        *msg = apr_psprintf(p, "%s: not checked (the process checking it%s failed)", dir,
+                            as_user ? apr_psprintf(p, " as User %s",
+                                                   ap_unixd_config.user_name) : "");
         return MT_INDEX_NOT_READY;
     }
     *msg = apr_pstrdup(p, buf + 1);
@@ -328,12 +328,17 @@ static void watch_start(apr_pool_t *pchild, server_rec *s, apr_array_header_t *i
 
 /* Each child reads the index on its own: one handle per MsgTrackDatabase
  * directory, joined now so the first request does not pay for it. When the
- * index is not there yet, requests try again (mt_index.h). */
+ * index is not there yet, requests try again (mt_index.h). The index
+ * threads start before that first open: opening runs failchk, which can
+ * wait forever on what a process killed inside Berkeley DB left (holding
+ * the directory's lock, so that every other process's failchk waits
+ * too), and only the monitor ends a child stuck so. */
 static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
 {
     apr_hash_t *by_dir = apr_hash_make(pchild);
     apr_array_header_t *indexes = apr_array_make(pchild, 2, sizeof(mt_index_t *));
     server_rec *vs;
+    int i;
 
     for (vs = s; vs; vs = vs->next) {
         msgtrack_server_t *conf = ap_get_module_config(vs->module_config, &msgtrack_module);
@@ -343,21 +348,12 @@ static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
         if (!dir)
             continue;
         if (!(ix = apr_hash_get(by_dir, dir, APR_HASH_KEY_STRING))) {
-            mt_index_ref_t *ref;
-            apr_pool_t *tp;
             if ((err = mt_index_create(pchild, dir, INDEX_CHECK_INTERVAL, &ix))) {
                 ap_log_error(APLOG_MARK, APLOG_ERR, 0, vs, "mod_msgtrack: %s", err);
                 continue;
             }
             apr_hash_set(by_dir, dir, APR_HASH_KEY_STRING, ix);
             APR_ARRAY_PUSH(indexes, mt_index_t *) = ix;
-            apr_pool_create(&tp, pchild);
-            if ((err = mt_index_acquire(ix, tp, &ref)))
-                ap_log_error(APLOG_MARK, APLOG_INFO, 0, vs, "mod_msgtrack: %s; requests get "
-                             "ErrorMessageTrackingTransientError until it can be read", err);
-            else
-                mt_index_release(ref, 0);
-            apr_pool_destroy(tp);
         }
         conf->index = ix;
     }
@@ -365,6 +361,20 @@ static void msgtrack_child_init(apr_pool_t *pchild, server_rec *s)
     if (indexes->nelts)
         watch_start(pchild, s, indexes);
 #endif
+    for (i = 0; i < indexes->nelts; i++) {
+        mt_index_t *ix = APR_ARRAY_IDX(indexes, i, mt_index_t *);
+        mt_index_ref_t *ref;
+        apr_pool_t *tp;
+        const char *err;
+
+        apr_pool_create(&tp, pchild);
+        if ((err = mt_index_acquire(ix, tp, &ref)))
+            ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "mod_msgtrack: %s; requests get "
+                         "ErrorMessageTrackingTransientError until it can be read", err);
+        else
+            mt_index_release(ref, 0);
+        apr_pool_destroy(tp);
+    }
 }
 
 /* ------------------------------------------------------------------ output */

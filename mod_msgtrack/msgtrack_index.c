@@ -1,10 +1,10 @@
 /* msgtrack_index.c: the msgtrack-index command */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -176,19 +176,23 @@ typedef struct {
     mt_store_t *store;         /* NULL while opening */
     int status;                /* exit status when recovery is needed */
     const char *advice;        /* said on stderr before exiting */
+    pthread_t opener;          /* the thread that opens the index */
     int stop;
     apr_thread_mutex_t *mutex;
     apr_thread_cond_t *cond;
     apr_thread_t *thread;
 } watchdog_t;
 
-static apr_interval_time_t cpu_time(void)
+/* The CPU time of the thread that opens the index: not the process's, which
+ * the watchdog's own wake-ups move every second (so an open stuck on a dead
+ * process's mutex was never seen to stall). */
+static apr_interval_time_t cpu_time(pthread_t opener)
 {
-    struct rusage ru;
-    if (getrusage(RUSAGE_SELF, &ru) != 0)
+    struct timespec ts;
+    clockid_t cid;
+    if (pthread_getcpuclockid(opener, &cid) != 0 || clock_gettime(cid, &ts) != 0)
         return 0;
-    return apr_time_from_sec(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec)
-           + ru.ru_utime.tv_usec + ru.ru_stime.tv_usec;
+    return apr_time_from_sec(ts.tv_sec) + ts.tv_nsec / 1000;
 }
 
 static void watchdog_exit(watchdog_t *w, const char *err)
@@ -201,7 +205,7 @@ static void watchdog_exit(watchdog_t *w, const char *err)
 static void *APR_THREAD_FUNC watchdog_run(apr_thread_t *t, void *data)
 {
     watchdog_t *w = data;
-    apr_interval_time_t cpu = cpu_time();
+    apr_interval_time_t cpu = cpu_time(w->opener);
     apr_time_t moved = apr_time_now();
     char msg[512];
     int missed = 0;
@@ -214,7 +218,7 @@ static void *APR_THREAD_FUNC watchdog_run(apr_thread_t *t, void *data)
         if (w->stop)
             break;
         if (!w->store) {
-            apr_interval_time_t now_cpu = cpu_time();
+            apr_interval_time_t now_cpu = cpu_time(w->opener);
             if (now_cpu != cpu) {
                 cpu = now_cpu;
                 moved = apr_time_now();
@@ -269,6 +273,7 @@ static int open_watched(cmdline_t *cl, mt_store_mode_e mode, int recover_status,
     const char *err;
 
     w->dir = cl->db;
+    w->opener = pthread_self();
     w->status = mode == MT_STORE_WRITER ? recover_status : 1;
     w->advice = mode != MT_STORE_WRITER
         ? "the index needs recovery, which the next start of ingest or follow runs "

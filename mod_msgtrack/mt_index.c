@@ -70,6 +70,7 @@ struct mt_index_t {
     apr_time_t leaving_since;
     char leaving_why[512];
     int closed;                 /* mt_index_close(): no new requests */
+    int abandoned;              /* stores that could not be closed (mt_store_close()) */
 };
 
 struct mt_index_ref_t {
@@ -160,6 +161,19 @@ static void retire(mt_index_t *ix, handle_t *h, int failed)
 
 /* ------------------------------------------------------------------ Berkeley DB calls (never under the mutex) */
 
+/* Under the mutex: a store that mt_store_close() could not release (the
+ * index was recovered under this process). Said once, at WARNING, with what
+ * frees it; later ones (one per recovery) at DEBUG, and at DEBUG too when
+ * the process is ending anyway. */
+static void abandoned(mt_index_t *ix, const char *why)
+{
+    ix->abandoned++;
+    MT_LOG(ix->abandoned == 1 && !ix->closed ? MT_LOG_WARNING : MT_LOG_DEBUG,
+           "index %s: closing the index opened before a recovery: %s; stores kept so "
+           "far: %d (later ones are logged at debug level). apachectl -k graceful "
+           "replaces the processes and frees them", ix->dir, why, ix->abandoned);
+}
+
 /* Closes what retire() left to close, then releases the mutex. A close
  * that waits forever (a dead process held one of the environment's
  * mutexes) stays visible as an activity. */
@@ -167,14 +181,18 @@ static void unlock_and_close(mt_index_t *ix)
 {
     while (ix->to_close) {
         handle_t *h = ix->to_close;
+        const char *why;
         act_t a;
 
         ix->to_close = h->next_close;
         act_add(ix, &a, ACT_CLOSE, NULL);
         unlock(ix);
-        apr_pool_destroy(h->pool);      /* closes the store */
+        why = mt_store_close(h->store);
+        apr_pool_destroy(h->pool);
         lock(ix);
         act_remove(ix, &a);
+        if (why)
+            abandoned(ix, why);
     }
     unlock(ix);
 }

@@ -152,11 +152,11 @@ static apr_status_t store_cleanup(void *data)
     return APR_SUCCESS;
 }
 
-void mt_store_close(mt_store_t *st)
+const char *mt_store_close(mt_store_t *st)
 {
-    int i;
+    int i, rc = 0;
     if (!st)
-        return;
+        return NULL;
     /* Secondaries before their primary. */
     for (i = 0; i < SX_N; i++) {
         if (st->ix[i])
@@ -173,9 +173,17 @@ void mt_store_close(mt_store_t *st)
     if (st->meta)
         st->meta->close(st->meta, 0);
     if (st->env)
-        st->env->close(st->env, 0);
+        rc = st->env->close(st->env, 0);
     st->files = st->meta = NULL;
     st->env = NULL;
+    /* A panicked environment (another process recovered the index) refuses
+     * to close and frees nothing: say so, it is this process's to carry. */
+    if (rc == DB_RUNRECOVERY)
+        return "the environment was recovered by another process and cannot be closed "
+               "(Berkeley DB: DB_RUNRECOVERY): its handles (tens of KiB) and its old "
+               "region files (deleted, mapped: the cache and the log buffer) stay in "
+               "this process until it exits";
+    return rc ? db_strerror(rc) : NULL;
 }
 
 static const char *open_db(mt_store_t *st, DB **db, const char *name)

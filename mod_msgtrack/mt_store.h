@@ -61,8 +61,13 @@ typedef enum {
 const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
                           mt_store_t **store);
 
-/** Close the store (idempotent). */
-void mt_store_close(mt_store_t *store);
+/** Close the store (idempotent). Returns NULL when everything was released,
+ *  or a static message when the environment could not be closed: after
+ *  another process recovered the index (msgtrack-index opening it after a
+ *  writer died) the old environment is panicked and Berkeley DB frees
+ *  nothing, so its handles and mapped regions stay allocated until the
+ *  process exits (Berkeley DB's remedy for DB_RUNRECOVERY is to exit). */
+const char *mt_store_close(mt_store_t *store);
 
 /** Release what dead processes held. Returns NULL, or a message when the
  *  environment needs recovery (the next writer start runs it; readers should
