@@ -157,6 +157,10 @@ static int fail(const char *what)
  * mutex (its open stuck, say, after a writer was killed) and runs no
  * failchk; and only a writer's recovery will free it. */
 #define LOCK_PATIENCE apr_time_from_sec(10)
+/* How long a reading command waits for that lock to join the environment
+ * before giving up: an httpd child stuck holding it is ended by its watch
+ * 10 to 20 s after its open began. */
+#define READ_LOCK_PATIENCE apr_time_from_sec(25)
 
 /* What the SIGALRM handler says and how it exits: set before the alarm is. */
 static char alarm_msg[1024];
@@ -293,8 +297,11 @@ static int open_watched(cmdline_t *cl, mt_store_mode_e mode, int recover_status,
         || apr_thread_create(&w->thread, NULL, watchdog_run, w, cl->pool) != APR_SUCCESS)
         return fail("cannot start the failure-check thread");
     apr_pool_pre_cleanup_register(cl->pool, w, watchdog_stop);
-    /* mt_store_open() runs failchk under the lock (mt_dirlock.h) itself. */
-    if ((err = mt_store_open(cl->pool, cl->db, mode, st)) != NULL)
+    /* Joining the environment and failchk take the lock (mt_dirlock.h): a
+     * writer goes on without it after LOCK_PATIENCE, a reader gives up after
+     * READ_LOCK_PATIENCE. */
+    if ((err = mt_store_open_wait(cl->pool, cl->db, mode, mode == MT_STORE_WRITER
+                                  ? LOCK_PATIENCE : READ_LOCK_PATIENCE, st)) != NULL)
         return fail(err);
     apr_thread_mutex_lock(w->mutex);
     w->store = *st;

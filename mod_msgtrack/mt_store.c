@@ -90,7 +90,9 @@ struct mt_txn_t {
 #define FORMAT_KEY "format"
 /* How long mt_store_open() waits for the lock (mt_dirlock.h) to join the
  * environment and run failchk, which take milliseconds: a holder for longer
- * is stuck (or recovering a large log, for a writer). */
+ * is stuck (or recovering a large log, for a writer). httpd's children
+ * ask again at their next request; msgtrack-index waits longer
+ * (mt_store_open_wait()). */
 #define OPEN_LOCK_WAIT_READER apr_time_from_sec(5)
 #define OPEN_LOCK_WAIT_WRITER apr_time_from_sec(10)
 
@@ -245,6 +247,14 @@ static const char *open_hops(mt_store_t *st);
 const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
                           mt_store_t **out)
 {
+    return mt_store_open_wait(p, dir, mode, mode == MT_STORE_WRITER ? OPEN_LOCK_WAIT_WRITER
+                                                                    : OPEN_LOCK_WAIT_READER,
+                              out);
+}
+
+const char *mt_store_open_wait(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
+                               apr_interval_time_t lock_wait, mt_store_t **out)
+{
     mt_store_t *st = apr_pcalloc(p, sizeof(*st));
     u_int32_t flags = DB_INIT_LOCK | DB_INIT_LOG | DB_INIT_MPOOL | DB_INIT_TXN | DB_THREAD;
     apr_finfo_t fi;
@@ -297,14 +307,12 @@ const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
      * of a dead process, which only another process's failchk releases. A
      * holder for longer than OPEN_LOCK_WAIT_* is stuck: a reader gives up,
      * a writer (whose recovery is what frees the others) goes on. */
-    lk = mt_dirlock_take(dir, mode == MT_STORE_WRITER ? OPEN_LOCK_WAIT_WRITER
-                                                      : OPEN_LOCK_WAIT_READER);
+    lk = mt_dirlock_take(dir, lock_wait);
     if (lk == -1 && mode != MT_STORE_WRITER) {
         st->env->close(st->env, 0);
         st->env = NULL;
         return apr_psprintf(p, "index %s: another process has been opening or checking it "
-                            "for %" APR_TIME_T_FMT " s", dir,
-                            apr_time_sec(OPEN_LOCK_WAIT_READER));
+                            "for %" APR_TIME_T_FMT " s", dir, apr_time_sec(lock_wait));
     }
     rc = st->env->open(st->env, st->dir, flags, 0660);
     if (rc != 0) {

@@ -61,6 +61,14 @@ typedef enum {
 const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
                           mt_store_t **store);
 
+/** mt_store_open(), waiting up to @a lock_wait for the index directory's
+ *  lock (mt_dirlock.h) that joining the environment and failchk take,
+ *  instead of 5 s for a reader (which then gives up, saying so) and 10 s
+ *  for a writer (which then goes on: its recovery is what frees the
+ *  others). */
+const char *mt_store_open_wait(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
+                               apr_interval_time_t lock_wait, mt_store_t **store);
+
 /** Close the store (idempotent). Returns NULL when everything was released,
  *  or a static message when the environment could not be closed: after
  *  another process recovered the index (msgtrack-index opening it after a

@@ -250,20 +250,20 @@ if command -v flock >/dev/null; then
     [ $rc = 0 ] && [ $waited -ge 1000 ] &&
         pass "stats waits for another process's failchk (${waited} ms), then reads" ||
         flunk "stats waits for another process's failchk, then reads" "exit $rc after ${waited} ms: $out"
-    # A holder for longer waits on a dead process: a reader gives up after
-    # 5 s, saying so (a writer goes on after 10 s: its recovery is what
-    # frees the others).
-    flock -o "$db" sleep 20 &
+    # A holder for longer waits on a dead process: a reading command gives
+    # up after 25 s, saying so (a writer goes on after 10 s: its recovery is
+    # what frees the others; httpd's children give up after 5 s).
+    flock -o "$db" sleep 40 &
     lpid=$!
     sleep 0.3
     t0=$(date +%s%N)
     out=$("$bin" --db "$db" stats 2>&1); rc=$?
     waited=$(( ($(date +%s%N) - t0) / 1000000 ))
     kill $lpid 2>/dev/null; wait $lpid 2>/dev/null
-    [ $rc = 1 ] && [ $waited -ge 4500 ] && [ $waited -lt 15000 ] &&
-        echo "$out" | grep -q 'another process has been opening or checking it for 5 s' &&
-        pass "and after 5 s gives up, saying why (${waited} ms)" ||
-        flunk "and after 5 s gives up, saying why" "exit $rc after ${waited} ms: $out"
+    [ $rc = 1 ] && [ $waited -ge 24000 ] && [ $waited -lt 39000 ] &&
+        echo "$out" | grep -q 'another process has been opening or checking it for 25 s' &&
+        pass "and after 25 s gives up, saying why (${waited} ms)" ||
+        flunk "and after 25 s gives up, saying why" "exit $rc after ${waited} ms: $out"
 else
     n=$((n + 1)); echo "ok $n # SKIP no flock(1)"
 fi
