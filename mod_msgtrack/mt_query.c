@@ -232,7 +232,7 @@ int mt_query_parse_report_id(apr_pool_t *p, const char *id, mt_report_id_t *out)
 /* ------------------------------------------------------------------ messages */
 
 typedef struct {
-    apr_array_header_t *hops;   /* mt_msg_t *, by (first, key) */
+    apr_array_header_t *hops;   /* mt_msg_t *, by hop_cmp() */
     const mt_msg_t *origin;     /* earliest non-mailbox hop, NULL if none */
     /* Where the recipients the sender used are known: the origin, or when it
      * lists none (an Exchange mailbox-server SUBMIT logs no recipients) the
@@ -249,11 +249,17 @@ static int collect_key(void *baton, apr_uint64_t key, apr_time_t first)
     return 0;
 }
 
+/* By first appearance; at the same time (logs have seconds) an MTA's hop
+ * before a mailbox's, which it delivers to, whichever log was indexed first
+ * (keys follow the order of indexing); then by key. */
 static int hop_cmp(const void *a, const void *b)
 {
     const mt_msg_t *x = *(const mt_msg_t *const *)a, *y = *(const mt_msg_t *const *)b;
+    int xm = x->kind == MT_HOP_MAILBOX, ym = y->kind == MT_HOP_MAILBOX;
     if (x->first != y->first)
         return x->first < y->first ? -1 : 1;
+    if (xm != ym)
+        return xm - ym;
     return x->key < y->key ? -1 : x->key > y->key;
 }
 

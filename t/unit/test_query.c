@@ -7,6 +7,7 @@
 #include <apr_strings.h>
 #include "tap.h"
 #include "tmpdir.h"
+#include "mt_ingest.h"
 #include "mt_query.h"
 #include "mt_store.h"
 #include "mt_time.h"
@@ -1682,6 +1683,104 @@ static void test_find_windows(apr_pool_t *p)
     tmpdir_remove(p, dir);
 }
 
+/* A message's hops in order of first appearance; at the same second (logs
+ * have seconds), the MTA's before the mailbox's, whichever log was indexed
+ * first: Dovecot's filing of erin's copy by her Sieve script comes after
+ * Postfix's delivery, so her Summary says where it went. The lines are the
+ * end-to-end test's (t/data/e2e), ingested from files in each order. */
+#define HO_PF1 "Nov 21 16:17:22 mail postfix/smtpd[28518]: D6149A8E97C: client=localhost[127.0.0.1]\n" \
+    "Nov 21 16:17:22 mail postfix/cleanup[28566]: D6149A8E97C: message-id=<m2.6b01c40e6984@mail.example.net>\n" \
+    "Nov 21 16:17:22 mail postfix/qmgr[28516]: D6149A8E97C: from=<paula@example.net>, size=551, nrcpt=2 (queue active)\n"
+#define HO_PF2 "Nov 21 16:17:22 mail postfix/lmtp[28571]: D6149A8E97C: to=<bob@example.org>, orig_to=<team@example.org>, relay=127.0.0.1[127.0.0.1]:43075, delay=0.05, delays=0.01/0/0/0.04, dsn=2.0.0, status=sent (250 2.0.0 <bob@example.org> SMaZNBLEAWsVagAAg+zDdQ Saved)\n" \
+    "Nov 21 16:17:22 mail postfix/lmtp[28571]: D6149A8E97C: to=<erin@example.org>, orig_to=<team@example.org>, relay=127.0.0.1[127.0.0.1]:43075, delay=0.05, delays=0.01/0/0/0.04, dsn=2.0.0, status=sent (250 2.0.0 <erin@example.org> SMaZNBLEAWsVagAAg+zDdQ:R2 Saved)\n" \
+    "Nov 21 16:17:22 mail postfix/qmgr[28516]: D6149A8E97C: removed\n"
+#define HO_PF HO_PF1 HO_PF2
+#define HO_DC "Nov 21 16:17:22 lmtp(bob@example.org)<27157><SMaZNBLEAWsVagAAg+zDdQ>: Info: msgid=<m2.6b01c40e6984@mail.example.net>: saved mail to INBOX\n" \
+    "Nov 21 16:17:22 lmtp(erin@example.org)<27157><SMaZNBLEAWsVagAAg+zDdQ:R2>: Info: sieve: msgid=<m2.6b01c40e6984@mail.example.net>: fileinto action: stored mail into mailbox 'Lists'\n"
+
+typedef struct {
+    const char *name;
+    const char *files[3];       /* log files' contents, ingested in this order */
+    const char *path;           /* RecipientPath filter, NULL: Summary */
+    const char *want;           /* events_str */
+} hop_order_case_t;
+
+static void test_hop_order(apr_pool_t *p)
+{
+#define HO_SUMMARY "bob Delivered/Delivered@mail root=team; " \
+    "erin MovedToFolderByInboxRule/Delivered@ [Lists] root=team"
+#define HO_ERIN "erin SmtpReceive/Pending@mail root=team; erin Expanded/Pending@mail root=team; " \
+    "erin Delivered/Delivered@mail root=team; erin MovedToFolderByInboxRule/Delivered@ [Lists] root=team"
+    static const hop_order_case_t cases[] = {
+        { "Postfix's log, then Dovecot's", { HO_PF, HO_DC }, NULL, HO_SUMMARY },
+        { "Dovecot's log, then Postfix's", { HO_DC, HO_PF }, NULL, HO_SUMMARY },
+        { "one file, Dovecot's lines first", { HO_DC HO_PF }, NULL, HO_SUMMARY },
+        { "Dovecot's log between Postfix's", { HO_PF1, HO_DC, HO_PF2 }, NULL, HO_SUMMARY },
+        { "Postfix's log, then Dovecot's: erin's path", { HO_PF, HO_DC }, "erin@example.org",
+          HO_ERIN },
+        { "Dovecot's log, then Postfix's: erin's path", { HO_DC, HO_PF }, "erin@example.org",
+          HO_ERIN },
+    };
+    size_t c;
+
+    for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        const hop_order_case_t *k = &cases[c];
+        const char *dir = tmpdir_make(p, "mt-query-order"), *err = NULL, *got = "";
+        mt_store_t *st = NULL;
+        mt_txn_t *t = NULL;
+        mt_ingest_opts_t opts;
+        mt_ingest_t *in;
+        int i;
+
+        err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
+        memset(&opts, 0, sizeof(opts));
+        opts.year = 2026;
+        in = err ? NULL : mt_ingest_create(p, st, &opts);
+        for (i = 0; !err && i < 3 && k->files[i]; i++) {
+            const char *f = apr_psprintf(p, "%s/log%d", dir, i);
+            FILE *fp = fopen(f, "w");
+            mt_source_t *src;
+            if (!fp || fputs(k->files[i], fp) < 0 || fclose(fp) != 0)
+                err = "cannot write a log file";
+            else if (!(err = mt_ingest_open(in, p, f, &src))) {
+                err = mt_ingest_read(in, src);
+                mt_ingest_close(src);
+            }
+        }
+        if (!err && !(err = mt_store_begin(st, p, &t))) {
+            mt_find_t q;
+            mt_get_t g;
+            apr_array_header_t *res = NULL;
+            mt_report_t *r = NULL;
+            int trunc;
+            memset(&q, 0, sizeof(q));
+            q.sender = "paula@example.net";
+            if (mt_query_find(t, p, &PRIV, &q, &res, &trunc) || res->nelts != 1)
+                err = "no single message found";
+            else {
+                memset(&g, 0, sizeof(g));
+                g.report_id = APR_ARRAY_IDX(res, 0, mt_found_t).report_id;
+                g.recipient_path = k->path != NULL;
+                g.recipient = k->path;
+                if (mt_query_report(t, p, &PRIV, &g, &r))
+                    err = "no report";
+                else
+                    got = events_str(p, r);
+            }
+            mt_store_abort(t);
+        }
+        if (st)
+            mt_store_close(st);
+        tmpdir_remove(p, dir);
+        if (err)
+            ok(0, "hop order: %s: %s", k->name, err);
+        else
+            is_str(got, k->want, "hop order: %s", k->name);
+    }
+#undef HO_SUMMARY
+#undef HO_ERIN
+}
+
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
@@ -1697,6 +1796,7 @@ int main(int argc, const char *const *argv)
     test_report_ids(p);
     test_find_many_rcpts(p);
     test_find_windows(p);
+    test_hop_order(p);
 
     dir = tmpdir_make(p, "mt-query");
     err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
