@@ -19,7 +19,10 @@
 #                                    and perf report --stdio of each (the
 #                                    figures of those runs suffer)
 #   MSGTRACK_BENCH_CALLGRIND=1       also count instructions per request with
-#                                    callgrind (deterministic, unlike req/s)
+#                                    callgrind (deterministic, unlike req/s);
+#                                    =DIR also keeps DIR/find.callgrind.out,
+#                                    get.callgrind.out, static.callgrind.out
+#                                    (for callgrind_annotate)
 #   MSGTRACK_BENCH_PICK=FILE         ask what FILE says instead of choosing (the
 #                                    choice of a run with MSGTRACK_BENCH_CACHE is
 #                                    kept in DIR/postfix-N-sSEED/pick): the same
@@ -555,5 +558,8 @@ PY
         [ -n "$ir" ] || { cat "$CGD/valgrind.log" >&2; fail "callgrind wrote no totals for $c"; }
         case $c in find) l="(a) Find" ;; get) l="(b) Get Summary" ;; static) l="(c) static file" ;; esac
         awk -v l="$l" -v ir="$ir" -v n=$CG_N 'BEGIN { printf "  %-18s %12.0f\n", l, ir / n }'
+        if [ -d "$MSGTRACK_BENCH_CALLGRIND" ]; then
+            cp "$CGD/$c.out" "$MSGTRACK_BENCH_CALLGRIND/$c.callgrind.out"
+        fi
     done
 fi

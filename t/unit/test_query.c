@@ -1530,6 +1530,7 @@ static void test_find_windows(apr_pool_t *p)
     for (k = 0; k < 6; k++) {
         mt_find_t q;
         apr_array_header_t *all = NULL;
+        mt_error_t *e;
         int trunc;
         memset(&q, 0, sizeof(q));
         q.newest_first = 1;
@@ -1541,8 +1542,9 @@ static void test_find_windows(apr_pool_t *p)
             q.start = fx_td(18, 3, 0, 0);
             q.end = fx_td(19, 6, 0, 0);
         }
-        if (mt_query_find(t, p, &PRIV, &q, &all, &trunc) || all->nelts < 100) {
-            ok(0, "windows: uncapped search %d", k);
+        if ((e = mt_query_find(t, p, &PRIV, &q, &all, &trunc)) || all->nelts < 100) {
+            ok(0, "windows: uncapped search %d: %s", k,
+               e ? e->message : apr_psprintf(p, "%d results", all->nelts));
             continue;
         }
         for (c = 0; c < (int)(sizeof(caps) / sizeof(caps[0])); c++) {
