@@ -243,12 +243,6 @@ typedef struct {
     const mt_msg_t *sorigin;
 } message_t;
 
-static int collect_key(void *baton, apr_uint64_t key, apr_time_t first)
-{
-    APR_ARRAY_PUSH((apr_array_header_t *)baton, apr_uint64_t) = key;
-    return 0;
-}
-
 /* By first appearance; at the same time (logs have seconds) an MTA's hop
  * before a mailbox's, which it delivers to, whichever log was indexed first
  * (keys follow the order of indexing); then by key. */
@@ -272,8 +266,7 @@ static mt_error_t *gather(mt_txn_t *txn, apr_pool_t *p, const mt_msg_t *hit, mes
     msg->origin = NULL;
     if (hit->message_id) {
         apr_array_header_t *keys = apr_array_make(p, 8, sizeof(apr_uint64_t));
-        const char *err = mt_store_scan(txn, p, MT_IX_MSGID, hit->message_id, APR_INT64_MIN,
-                                        APR_INT64_MAX, collect_key, keys);
+        const char *err = mt_store_keys(txn, p, MT_IX_MSGID, hit->message_id, keys);
         if (err)
             return transient(p, err);
         for (i = 0; i < keys->nelts; i++) {
@@ -1409,8 +1402,7 @@ static mt_error_t *read_notices(build_t *b, long *hops, apr_array_header_t **out
     *out = apr_array_make(b->p, 2, sizeof(notice_t));
     if (!msg->origin->message_id)
         return NULL;
-    err = mt_store_scan(b->txn, b->p, MT_IX_REF, msg->origin->message_id, APR_INT64_MIN,
-                        APR_INT64_MAX, collect_key, keys);
+    err = mt_store_keys(b->txn, b->p, MT_IX_REF, msg->origin->message_id, keys);
     if (err)
         return transient(b->p, err);
     for (i = 0; i < keys->nelts; i++) {

@@ -1974,40 +1974,94 @@ static const char *bulk_scan(mt_txn_t *t, apr_pool_t *p, int ix, const unsigned 
     return NULL;
 }
 
-const char *mt_store_scan(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const char *value,
-                          apr_time_t start, apr_time_t end, mt_hop_cb cb, void *baton)
+/* The index of @a which and, in @a p, the key its scan from @a start for
+ * @a value starts at: @a plen bytes of prefix, the time, a zero hop key. */
+static const char *scan_from(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const char *value,
+                             apr_time_t start, int *ix, unsigned char **b, apr_size_t *plen)
 {
-    int ix, tag = 0, lower = 0;
-    apr_size_t n, plen;
-    unsigned char *b;
+    int tag = 0, lower = 0;
+    apr_size_t n;
 
     switch (which) {
-    case MT_IX_SENDER:    ix = SX_SENDER; lower = 1; break;
-    case MT_IX_RECIPIENT: ix = SX_RECIPIENT; lower = 1; break;
-    case MT_IX_MSGID:     ix = SX_MSGID; tag = 'm'; break;
-    case MT_IX_REF:       ix = SX_MSGID; tag = 'r'; break;
-    case MT_IX_TIME:      ix = SX_TIME; break;
+    case MT_IX_SENDER:    *ix = SX_SENDER; lower = 1; break;
+    case MT_IX_RECIPIENT: *ix = SX_RECIPIENT; lower = 1; break;
+    case MT_IX_MSGID:     *ix = SX_MSGID; tag = 'm'; break;
+    case MT_IX_REF:       *ix = SX_MSGID; tag = 'r'; break;
+    case MT_IX_TIME:      *ix = SX_TIME; break;
     default:
         return apr_psprintf(p, "index %s: no index %d", t->store->dir, (int)which);
     }
-    if (start > end)
-        return NULL;
-    if (ix == SX_TIME) {
-        plen = 0;
-        b = apr_palloc(p, 16);
+    if (*ix == SX_TIME) {
+        *plen = 0;
+        *b = apr_palloc(p, 16);
     }
     else {
         if (!value)
             return apr_psprintf(p, "index %s: a scan of %s needs a value", t->store->dir,
-                                sx_name[ix]);
+                                sx_name[*ix]);
         n = strlen(value);
-        plen = val_prefix(NULL, tag, value, n, lower);
-        b = apr_palloc(p, plen + 16);
-        val_prefix(b, tag, value, n, lower);
+        *plen = val_prefix(NULL, tag, value, n, lower);
+        *b = apr_palloc(p, *plen + 16);
+        val_prefix(*b, tag, value, n, lower);
     }
-    put_time(b + plen, start);
-    memset(b + plen + 8, 0, 8);
+    put_time(*b + *plen, start);
+    memset(*b + *plen + 8, 0, 8);
+    return NULL;
+}
+
+const char *mt_store_scan(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const char *value,
+                          apr_time_t start, apr_time_t end, mt_hop_cb cb, void *baton)
+{
+    unsigned char *b;
+    apr_size_t plen;
+    const char *err;
+    int ix;
+
+    if (start > end)
+        return NULL;
+    if ((err = scan_from(t, p, which, value, start, &ix, &b, &plen)) != NULL)
+        return err;
     return bulk_scan(t, p, ix, b, plen, end, cb, baton);
+}
+
+const char *mt_store_keys(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const char *value,
+                          apr_array_header_t *keys)
+{
+    unsigned char *b;
+    apr_size_t plen;
+    const char *err;
+    DBT k, d;
+    int ix, rc = 0;
+
+    if ((err = scan_from(t, p, which, value, APR_INT64_MIN, &ix, &b, &plen)) != NULL)
+        return err;
+    if (!t->rcur[ix])
+        rc = t->store->ix[ix]->cursor(t->store->ix[ix], t->txn, &t->rcur[ix], 0);
+    memset(&k, 0, sizeof(k));
+    memset(&d, 0, sizeof(d));
+    if (rc == 0 && !(k.data = malloc(plen + 16)))
+        rc = ENOMEM;
+    if (rc == 0) {
+        DBC *c = t->rcur[ix];
+        memcpy(k.data, b, plen + 16);
+        k.size = (u_int32_t)(plen + 16);
+        k.flags = DB_DBT_REALLOC;
+        d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;     /* the key says it all */
+        /* No callback between the calls: the cursor stays where it was. */
+        for (rc = c->get(c, &k, &d, DB_SET_RANGE); rc == 0; rc = c->get(c, &k, &d, DB_NEXT)) {
+            const unsigned char *kb = k.data;
+            if (k.size != plen + 16 || memcmp(kb, b, plen) != 0) {
+                if (k.size >= plen && memcmp(kb, b, plen) == 0)
+                    continue;       /* damaged; verify reports it */
+                break;
+            }
+            APR_ARRAY_PUSH(keys, apr_uint64_t) = get_u64(kb + plen + 8);
+        }
+    }
+    free(k.data);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(p, t->store, apr_psprintf(p, "reading %s", sx_name[ix]), rc);
+    return NULL;
 }
 
 const char *mt_store_msgs(mt_txn_t *t, apr_pool_t *p, mt_hop_cb cb, void *baton)
