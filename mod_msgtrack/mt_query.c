@@ -711,6 +711,45 @@ static int cands_since(const find_t *f, apr_time_t t)
     return n;
 }
 
+/* The entries of a range, up to a limit: their keys and times. */
+typedef struct {
+    apr_array_header_t *keys, *firsts;
+    int max;
+} entries_t;
+
+static int collect_entry(void *baton, apr_uint64_t key, apr_time_t first)
+{
+    entries_t *e = baton;
+    APR_ARRAY_PUSH(e->keys, apr_uint64_t) = key;
+    APR_ARRAY_PUSH(e->firsts, apr_time_t) = first;
+    return e->keys->nelts > e->max;
+}
+
+/* A range of no more entries than the cap (and a probe's worth) is read in
+ * one scan: every window would be read, one index call each. Returns 1
+ * when it did the search, 0 when the range holds more (the windows then
+ * read it; the probe cost one scan of PROBE_MAX entries at most). */
+static int scan_few(find_t *f, apr_pool_t *sp, const access_t *plan, const char **err)
+{
+    entries_t e;
+    int i;
+
+    e.max = f->cap < PROBE_MAX ? f->cap : PROBE_MAX;
+    e.keys = apr_array_make(sp, e.max + 1, sizeof(apr_uint64_t));
+    e.firsts = apr_array_make(sp, e.max + 1, sizeof(apr_time_t));
+    *err = mt_store_scan(f->txn, sp, plan->ix, plan->value, f->start, plan->end,
+                         collect_entry, &e);
+    if (*err)
+        return 1;
+    if (e.keys->nelts > e.max)
+        return 0;
+    for (i = 0; i < e.keys->nelts; i++)
+        if (find_hit(f, APR_ARRAY_IDX(e.keys, i, apr_uint64_t),
+                     APR_ARRAY_IDX(e.firsts, i, apr_time_t)))
+            break;
+    return 1;
+}
+
 static const char *scan_newest(find_t *f, apr_pool_t *sp, const access_t *plan)
 {
     apr_time_t hi = plan->end;
@@ -723,6 +762,11 @@ static const char *scan_newest(find_t *f, apr_pool_t *sp, const access_t *plan)
     if (top > hi)
         top = hi;
     end = top;
+    {
+        const char *err;
+        if (scan_few(f, sp, plan, &err))
+            return err;
+    }
 
     for (;;) {
         const char *err;
