@@ -571,7 +571,7 @@ PY
         # The dead-reader check (mt_index.c) runs as often as the clock says,
         # and under callgrind the clock is slow: its share varies run to run.
         fc=$(callgrind_annotate --inclusive=yes --threshold=100 "$CGD/$c.out" 2>/dev/null \
-                 | awk '/__env_failchk_pp/ { gsub(/,/, "", $1); print $1; exit }')
+                 | awk '/__env_failchk_pp/ && !n++ { gsub(/,/, "", $1); print $1 }')
         awk -v l="$l" -v ir="$ir" -v fc="${fc:-0}" -v n=$CG_N \
             'BEGIN { printf "  %-18s %12.0f %12.0f\n", l, ir / n, (ir - fc) / n }'
         if [ -d "$MSGTRACK_BENCH_CALLGRIND" ]; then
