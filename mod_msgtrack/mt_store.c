@@ -85,8 +85,8 @@ struct mt_txn_t {
     apr_array_header_t *unwritten;
     chunk_t *last;
     /* Reading: a cursor on each secondary index, opened on first use and
-     * closed when the transaction ends (bulk_scan()), and the size of the
-     * buffers its scans read into. */
+     * closed when the transaction ends (bulk_scan(), mt_store_keys()), and
+     * the size of the buffers scans read into. */
     DBC *rcur[SX_N];
     u_int32_t bulk_cap;
 };
@@ -1855,11 +1855,12 @@ int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
 /* ------------------------------------------------------------------ reading in bulk */
 
 /* A scan reads its range of an index a buffer at a time (DB_MULTIPLE_KEY):
- * one Berkeley DB call per buffer instead of one per entry, with a cursor
- * that stays open for the transaction (the index of a Find by sender is
- * scanned in several windows, and Message-IDs are looked up once per
- * result). The callback may read the store, the same index too: a scan
- * never relies on where the cursor is, it seeks. */
+ * one Berkeley DB call per buffer (libdb returns the rest of a page)
+ * instead of one per entry, with a cursor that stays open for the
+ * transaction (a newest-first Find may scan an index in several windows,
+ * and looks up a Message-ID per result). The callback may read the store,
+ * the same index too: a scan never relies on where the cursor is after a
+ * callback ran, it seeks. */
 
 /* The smallest buffer: Berkeley DB wants one at least a page large; more
  * when the pages are larger (DB_BUFFER_SMALL says how much). */
