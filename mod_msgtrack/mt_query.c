@@ -232,7 +232,7 @@ int mt_query_parse_report_id(apr_pool_t *p, const char *id, mt_report_id_t *out)
 /* ------------------------------------------------------------------ messages */
 
 typedef struct {
-    apr_array_header_t *hops;   /* mt_msg_t *, by (first, key) */
+    apr_array_header_t *hops;   /* mt_msg_t *, by hop_cmp() */
     const mt_msg_t *origin;     /* earliest non-mailbox hop, NULL if none */
     /* Where the recipients the sender used are known: the origin, or when it
      * lists none (an Exchange mailbox-server SUBMIT logs no recipients) the
@@ -243,17 +243,17 @@ typedef struct {
     const mt_msg_t *sorigin;
 } message_t;
 
-static int collect_key(void *baton, apr_uint64_t key, apr_time_t first)
-{
-    APR_ARRAY_PUSH((apr_array_header_t *)baton, apr_uint64_t) = key;
-    return 0;
-}
-
+/* By first appearance; at the same time (logs have seconds) an MTA's hop
+ * before a mailbox's, which it delivers to, whichever log was indexed first
+ * (keys follow the order of indexing); then by key. */
 static int hop_cmp(const void *a, const void *b)
 {
     const mt_msg_t *x = *(const mt_msg_t *const *)a, *y = *(const mt_msg_t *const *)b;
+    int xm = x->kind == MT_HOP_MAILBOX, ym = y->kind == MT_HOP_MAILBOX;
     if (x->first != y->first)
         return x->first < y->first ? -1 : 1;
+    if (xm != ym)
+        return xm - ym;
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
@@ -266,8 +266,7 @@ static mt_error_t *gather(mt_txn_t *txn, apr_pool_t *p, const mt_msg_t *hit, mes
     msg->origin = NULL;
     if (hit->message_id) {
         apr_array_header_t *keys = apr_array_make(p, 8, sizeof(apr_uint64_t));
-        const char *err = mt_store_scan(txn, p, MT_IX_MSGID, hit->message_id, APR_INT64_MIN,
-                                        APR_INT64_MAX, collect_key, keys);
+        const char *err = mt_store_keys(txn, p, MT_IX_MSGID, hit->message_id, keys);
         if (err)
             return transient(p, err);
         for (i = 0; i < keys->nelts; i++) {
@@ -712,6 +711,45 @@ static int cands_since(const find_t *f, apr_time_t t)
     return n;
 }
 
+/* The entries of a range, up to a limit: their keys and times. */
+typedef struct {
+    apr_array_header_t *keys, *firsts;
+    int max;
+} entries_t;
+
+static int collect_entry(void *baton, apr_uint64_t key, apr_time_t first)
+{
+    entries_t *e = baton;
+    APR_ARRAY_PUSH(e->keys, apr_uint64_t) = key;
+    APR_ARRAY_PUSH(e->firsts, apr_time_t) = first;
+    return e->keys->nelts > e->max;
+}
+
+/* A range of no more entries than the cap (and a probe's worth) is read in
+ * one scan: every window would be read, one index call each. Returns 1
+ * when it did the search, 0 when the range holds more (the windows then
+ * read it; the probe cost one scan of PROBE_MAX entries at most). */
+static int scan_few(find_t *f, apr_pool_t *sp, const access_t *plan, const char **err)
+{
+    entries_t e;
+    int i;
+
+    e.max = f->cap < PROBE_MAX ? f->cap : PROBE_MAX;
+    e.keys = apr_array_make(sp, e.max + 1, sizeof(apr_uint64_t));
+    e.firsts = apr_array_make(sp, e.max + 1, sizeof(apr_time_t));
+    *err = mt_store_scan(f->txn, sp, plan->ix, plan->value, f->start, plan->end,
+                         collect_entry, &e);
+    if (*err)
+        return 1;
+    if (e.keys->nelts > e.max)
+        return 0;
+    for (i = 0; i < e.keys->nelts; i++)
+        if (find_hit(f, APR_ARRAY_IDX(e.keys, i, apr_uint64_t),
+                     APR_ARRAY_IDX(e.firsts, i, apr_time_t)))
+            break;
+    return 1;
+}
+
 static const char *scan_newest(find_t *f, apr_pool_t *sp, const access_t *plan)
 {
     apr_time_t hi = plan->end;
@@ -724,6 +762,11 @@ static const char *scan_newest(find_t *f, apr_pool_t *sp, const access_t *plan)
     if (top > hi)
         top = hi;
     end = top;
+    {
+        const char *err;
+        if (scan_few(f, sp, plan, &err))
+            return err;
+    }
 
     for (;;) {
         const char *err;
@@ -1403,8 +1446,7 @@ static mt_error_t *read_notices(build_t *b, long *hops, apr_array_header_t **out
     *out = apr_array_make(b->p, 2, sizeof(notice_t));
     if (!msg->origin->message_id)
         return NULL;
-    err = mt_store_scan(b->txn, b->p, MT_IX_REF, msg->origin->message_id, APR_INT64_MIN,
-                        APR_INT64_MAX, collect_key, keys);
+    err = mt_store_keys(b->txn, b->p, MT_IX_REF, msg->origin->message_id, keys);
     if (err)
         return transient(b->p, err);
     for (i = 0; i < keys->nelts; i++) {

@@ -85,6 +85,11 @@ struct mt_txn_t {
     apr_hash_t *chunk_of;
     apr_array_header_t *unwritten;
     chunk_t *last;
+    /* Reading: a cursor on each secondary index, opened on first use and
+     * closed when the transaction ends (bulk_scan(), mt_store_keys()), and
+     * the size of the buffers scans read into. */
+    DBC *rcur[SX_N];
+    u_int32_t bulk_cap;
 };
 
 #define FORMAT_KEY "format"
@@ -402,12 +407,15 @@ static void events_drop(mt_txn_t *t)
     t->last = NULL;
 }
 
+static void rcur_close_all(mt_txn_t *t);
+
 const char *mt_store_commit(mt_txn_t *t)
 {
     const char *err;
     int rc;
     if (!t || !t->txn)
         return NULL;
+    rcur_close_all(t);
     if ((err = events_flush(t, 1, 0)) != NULL) {
         mt_store_abort(t);
         return err;
@@ -432,6 +440,7 @@ void mt_store_abort(mt_txn_t *t)
     if (t)
         events_drop(t);
     if (t && t->txn) {
+        rcur_close_all(t);
         t->txn->abort(t->txn);
         t->txn = NULL;
     }
@@ -1884,69 +1893,217 @@ int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
     return found;
 }
 
+/* ------------------------------------------------------------------ reading in bulk */
+
+/* A scan reads its range of an index a buffer at a time (DB_MULTIPLE_KEY):
+ * one Berkeley DB call per buffer (libdb returns the rest of a page)
+ * instead of one per entry, with a cursor that stays open for the
+ * transaction (a newest-first Find may scan an index in several windows,
+ * and looks up a Message-ID per result). The callback may read the store,
+ * the same index too: a scan never relies on where the cursor is after a
+ * callback ran, it seeks. */
+
+/* The smallest buffer: Berkeley DB wants one at least a page large; more
+ * when the pages are larger (DB_BUFFER_SMALL says how much). */
+#define BULK_MIN 4096
+
+static void rcur_close_all(mt_txn_t *t)
+{
+    int i;
+    for (i = 0; i < SX_N; i++) {
+        if (t->rcur[i])
+            t->rcur[i]->close(t->rcur[i]);
+        t->rcur[i] = NULL;
+    }
+}
+
+/* Read entries into @a d (its buffer grown as needed, in @a p): with @a key
+ * (@a klen bytes), from the first entry >= it; without, from the one after
+ * the cursor's. */
+static int bulk_get(mt_txn_t *t, apr_pool_t *p, DBC *c, const unsigned char *key,
+                    apr_size_t klen, DBT *d)
+{
+    DBT k;
+    int rc;
+
+    for (;;) {
+        memset(&k, 0, sizeof(k));
+        /* Berkeley DB may return the key it found: memory it can resize. */
+        if (!(k.data = malloc(klen ? klen : 1)))
+            return ENOMEM;
+        if (key)
+            memcpy(k.data, key, klen);
+        k.size = (u_int32_t)klen;
+        k.flags = DB_DBT_REALLOC;
+        rc = c->get(c, &k, d, (key ? DB_SET_RANGE : DB_NEXT) | DB_MULTIPLE_KEY);
+        free(k.data);
+        if (rc != DB_BUFFER_SMALL || d->size <= d->ulen)
+            return rc;
+        t->bulk_cap = (d->size + 1023) & ~(u_int32_t)1023;
+        d->data = apr_palloc(p, t->bulk_cap);
+        d->ulen = t->bulk_cap;
+    }
+}
+
 /* Walk index @a ix from the entry @a from (a key) on while entries have
  * @a plen bytes of it as prefix and a first time <= @a end. */
-static const char *range_scan(mt_txn_t *t, apr_pool_t *p, int ix, const unsigned char *from,
-                              apr_size_t plen, apr_time_t end, mt_hop_cb cb, void *baton)
+static const char *bulk_scan(mt_txn_t *t, apr_pool_t *p, int ix, const unsigned char *from,
+                             apr_size_t plen, apr_time_t end, mt_hop_cb cb, void *baton)
 {
-    int rc;
-    cur_t c;
+    const unsigned char *seek = from;
+    apr_size_t slen = plen + 16;
+    int rc = 0, again = 0, done = 0;
+    DBT d;
 
-    if ((rc = cur_open(t, t->store->ix[ix], &c, CUR_KEYS)) == 0) {
-        for (rc = cur_seek(&c, from, plen + 16); rc == 0; rc = cur_get(&c, DB_NEXT)) {
-            const unsigned char *kb = c.k.data;
-            apr_time_t first;
-            if (!has_prefix(&c, from, plen)) {
-                if (c.k.size >= plen && memcmp(kb, from, plen) == 0)
+    if (!t->bulk_cap)
+        t->bulk_cap = BULK_MIN;
+    memset(&d, 0, sizeof(d));
+    d.data = apr_palloc(p, t->bulk_cap);
+    d.ulen = t->bulk_cap;
+    d.flags = DB_DBT_USERMEM;
+    if (!t->rcur[ix])
+        rc = t->store->ix[ix]->cursor(t->store->ix[ix], t->txn, &t->rcur[ix], 0);
+    while (rc == 0 && !done && (rc = bulk_get(t, p, t->rcur[ix], seek, slen, &d)) == 0) {
+        unsigned char *kb, *last = NULL, *vb;
+        u_int32_t ks, lks = 0, vs;
+        int fresh = 0;
+        void *it;
+
+        DB_MULTIPLE_INIT(it, &d);
+        for (;;) {
+            DB_MULTIPLE_KEY_NEXT(it, &d, kb, ks, vb, vs);
+            if (!it)
+                break;
+            last = kb;
+            lks = ks;
+            /* On from a buffer before: the entry it ended with. */
+            if (again && seek && ks == slen && memcmp(kb, seek, slen) == 0)
+                continue;
+            fresh++;
+            if (ks != plen + 16 || memcmp(kb, from, plen) != 0) {
+                if (ks >= plen && memcmp(kb, from, plen) == 0)
                     continue;       /* damaged; verify reports it */
+                done = 1;
                 break;
             }
-            if ((first = get_time(kb + plen)) > end)
+            if (get_time(kb + plen) > end || cb(baton, get_u64(kb + plen + 8),
+                                                get_time(kb + plen))) {
+                done = 1;
                 break;
-            if (cb(baton, get_u64(kb + plen + 8), first))
-                break;
+            }
         }
+        (void)vb;
+        (void)vs;
+        if (done || !last)
+            break;
+        if (!fresh && !seek)
+            break;
+        /* The range may go on past the buffer. A buffer ends where a page
+         * does: when it held nothing but the entry sought from, the cursor
+         * is still on that entry (no callback ran) and the next page
+         * follows; else the callbacks may have moved the cursor, and the
+         * scan seeks the last entry again. */
+        if (!fresh) {
+            seek = NULL;
+            continue;
+        }
+        seek = apr_pmemdup(p, last, lks);
+        slen = lks;
+        again = 1;
     }
-    cur_close(&c);
     if (rc != 0 && rc != DB_NOTFOUND)
         return db_err_p(p, t->store, apr_psprintf(p, "reading %s", sx_name[ix]), rc);
+    return NULL;
+}
+
+/* The index of @a which and, in @a p, the key its scan from @a start for
+ * @a value starts at: @a plen bytes of prefix, the time, a zero hop key. */
+static const char *scan_from(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const char *value,
+                             apr_time_t start, int *ix, unsigned char **b, apr_size_t *plen)
+{
+    int tag = 0, lower = 0;
+    apr_size_t n;
+
+    switch (which) {
+    case MT_IX_SENDER:    *ix = SX_SENDER; lower = 1; break;
+    case MT_IX_RECIPIENT: *ix = SX_RECIPIENT; lower = 1; break;
+    case MT_IX_MSGID:     *ix = SX_MSGID; tag = 'm'; break;
+    case MT_IX_REF:       *ix = SX_MSGID; tag = 'r'; break;
+    case MT_IX_TIME:      *ix = SX_TIME; break;
+    default:
+        return apr_psprintf(p, "index %s: no index %d", t->store->dir, (int)which);
+    }
+    if (*ix == SX_TIME) {
+        *plen = 0;
+        *b = apr_palloc(p, 16);
+    }
+    else {
+        if (!value)
+            return apr_psprintf(p, "index %s: a scan of %s needs a value", t->store->dir,
+                                sx_name[*ix]);
+        n = strlen(value);
+        *plen = val_prefix(NULL, tag, value, n, lower);
+        *b = apr_palloc(p, *plen + 16);
+        val_prefix(*b, tag, value, n, lower);
+    }
+    put_time(*b + *plen, start);
+    memset(*b + *plen + 8, 0, 8);
     return NULL;
 }
 
 const char *mt_store_scan(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const char *value,
                           apr_time_t start, apr_time_t end, mt_hop_cb cb, void *baton)
 {
-    int ix, tag = 0, lower = 0;
-    apr_size_t n, plen;
     unsigned char *b;
+    apr_size_t plen;
+    const char *err;
+    int ix;
 
-    switch (which) {
-    case MT_IX_SENDER:    ix = SX_SENDER; lower = 1; break;
-    case MT_IX_RECIPIENT: ix = SX_RECIPIENT; lower = 1; break;
-    case MT_IX_MSGID:     ix = SX_MSGID; tag = 'm'; break;
-    case MT_IX_REF:       ix = SX_MSGID; tag = 'r'; break;
-    case MT_IX_TIME:      ix = SX_TIME; break;
-    default:
-        return apr_psprintf(p, "index %s: no index %d", t->store->dir, (int)which);
-    }
     if (start > end)
         return NULL;
-    if (ix == SX_TIME) {
-        plen = 0;
-        b = apr_palloc(p, 16);
+    if ((err = scan_from(t, p, which, value, start, &ix, &b, &plen)) != NULL)
+        return err;
+    return bulk_scan(t, p, ix, b, plen, end, cb, baton);
+}
+
+const char *mt_store_keys(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const char *value,
+                          apr_array_header_t *keys)
+{
+    unsigned char *b;
+    apr_size_t plen;
+    const char *err;
+    DBT k, d;
+    int ix, rc = 0;
+
+    if ((err = scan_from(t, p, which, value, APR_INT64_MIN, &ix, &b, &plen)) != NULL)
+        return err;
+    if (!t->rcur[ix])
+        rc = t->store->ix[ix]->cursor(t->store->ix[ix], t->txn, &t->rcur[ix], 0);
+    memset(&k, 0, sizeof(k));
+    memset(&d, 0, sizeof(d));
+    if (rc == 0 && !(k.data = malloc(plen + 16)))
+        rc = ENOMEM;
+    if (rc == 0) {
+        DBC *c = t->rcur[ix];
+        memcpy(k.data, b, plen + 16);
+        k.size = (u_int32_t)(plen + 16);
+        k.flags = DB_DBT_REALLOC;
+        d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;     /* the key says it all */
+        /* No callback between the calls: the cursor stays where it was. */
+        for (rc = c->get(c, &k, &d, DB_SET_RANGE); rc == 0; rc = c->get(c, &k, &d, DB_NEXT)) {
+            const unsigned char *kb = k.data;
+            if (k.size != plen + 16 || memcmp(kb, b, plen) != 0) {
+                if (k.size >= plen && memcmp(kb, b, plen) == 0)
+                    continue;       /* damaged; verify reports it */
+                break;
+            }
+            APR_ARRAY_PUSH(keys, apr_uint64_t) = get_u64(kb + plen + 8);
+        }
     }
-    else {
-        if (!value)
-            return apr_psprintf(p, "index %s: a scan of %s needs a value", t->store->dir,
-                                sx_name[ix]);
-        n = strlen(value);
-        plen = val_prefix(NULL, tag, value, n, lower);
-        b = apr_palloc(p, plen + 16);
-        val_prefix(b, tag, value, n, lower);
-    }
-    put_time(b + plen, start);
-    memset(b + plen + 8, 0, 8);
-    return range_scan(t, p, ix, b, plen, end, cb, baton);
+    free(k.data);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        return db_err_p(p, t->store, apr_psprintf(p, "reading %s", sx_name[ix]), rc);
+    return NULL;
 }
 
 const char *mt_store_msgs(mt_txn_t *t, apr_pool_t *p, mt_hop_cb cb, void *baton)

@@ -267,6 +267,13 @@ typedef int (*mt_hop_cb)(void *baton, apr_uint64_t key, apr_time_t first);
 const char *mt_store_scan(mt_txn_t *txn, apr_pool_t *p, mt_index_e ix, const char *value,
                           apr_time_t start, apr_time_t end, mt_hop_cb cb, void *baton);
 
+/** The keys of every hop indexed under @a value in index @a ix (any time),
+ *  in the order of mt_store_scan(), appended to @a keys (apr_uint64_t):
+ *  mt_store_scan() for lookups that expect a few entries (the hops of one
+ *  Message-ID), which it reads one by one rather than a page at a time. */
+const char *mt_store_keys(mt_txn_t *txn, apr_pool_t *p, mt_index_e ix, const char *value,
+                          apr_array_header_t *keys);
+
 /** Call @a cb for every hop in key order (dump, verify). */
 const char *mt_store_msgs(mt_txn_t *txn, apr_pool_t *p, mt_hop_cb cb, void *baton);
 

@@ -13,6 +13,7 @@
 #include <libxml/xpathInternals.h>
 #include "tap.h"
 #include "tmpdir.h"
+#include "fixture.h"
 #include "mt_config.h"
 #include "mt_index.h"
 #include "mt_log.h"
@@ -44,84 +45,12 @@ static int log_enabled(void *baton, mt_log_level_e level)
 
 /* ------------------------------------------------------------------ the index */
 
-static apr_time_t TD(int day, int h, int m, int s)
-{
-    return ((apr_time_t)mt_time_days_from_civil(2026, 11, (unsigned)day) * 86400
-            + h * 3600 + m * 60 + s) * APR_USEC_PER_SEC;
-}
-
-typedef struct {
-    apr_pool_t *p;
-    mt_txn_t *t;
-    int failed;
-} fx_t;
-
-static mt_msg_t *hop(fx_t *fx, int kind, apr_time_t first, const char *host, const char *lid,
-                     const char *msgid, const char *sender, const char *subject,
-                     const char *client, unsigned flags, const char *rcpts, const char *hdr)
-{
-    mt_msg_t *m = apr_pcalloc(fx->p, sizeof(*m));
-    char *s, *tok, *last;
-    const char *err;
-
-    m->kind = kind;
-    m->first = m->last = first;
-    m->host = host;
-    m->local_id = lid;
-    m->message_id = msgid;
-    m->sender = sender;
-    m->subject = subject;
-    m->client = client;
-    m->flags = flags;
-    m->size = -1;
-    m->nrcpt = -1;
-    m->rcpts = apr_array_make(fx->p, 4, sizeof(mt_rcpt_t));
-    m->hdr_rcpts = apr_array_make(fx->p, 2, sizeof(const char *));
-    /* "addr[=root] ..." */
-    for (s = apr_pstrdup(fx->p, rcpts ? rcpts : ""), tok = apr_strtok(s, " ", &last); tok;
-         tok = apr_strtok(NULL, " ", &last)) {
-        mt_rcpt_t *r = &APR_ARRAY_PUSH(m->rcpts, mt_rcpt_t);
-        char *eq = strchr(tok, '=');
-        memset(r, 0, sizeof(*r));
-        if (eq) {
-            *eq++ = '\0';
-            r->orig = eq;
-        }
-        r->addr = tok;
-    }
-    if (hdr) {
-        for (s = apr_pstrdup(fx->p, hdr), tok = apr_strtok(s, " ", &last); tok;
-             tok = apr_strtok(NULL, " ", &last))
-            APR_ARRAY_PUSH(m->hdr_rcpts, const char *) = tok;
-        m->flags |= MT_MSG_HDR_RCPTS;
-    }
-    if ((err = mt_store_msg_new(fx->t, m)) || (err = mt_store_msg_put(fx->t, m))) {
-        printf("# hop: %s\n", err);
-        fx->failed++;
-    }
-    return m;
-}
-
+/* An event of the Postfix hop @a m (a Postfix log line's facts). */
 static void ev(fx_t *fx, mt_msg_t *m, apr_time_t t, int fact, const char *rcpt,
                const char *relay, const char *dsn, const char *text)
 {
-    mt_event_t e;
-    const char *err;
-    memset(&e, 0, sizeof(e));
-    e.msg = m->key;
-    e.seq = m->nevents++;
-    e.time = t;
-    e.fact = fact;
-    e.recipient = rcpt;
-    e.relay = relay;
-    e.dsn = dsn;
-    e.text = text;
-    if (t > m->last)
-        m->last = t;
-    if ((err = mt_store_event_put(fx->t, &e)) || (err = mt_store_msg_put(fx->t, m))) {
-        printf("# event: %s\n", err);
-        fx->failed++;
-    }
+    fx_evx_t x = { .relay = relay, .dsn = dsn, .text = text };
+    fx_event(fx, m, t, fact, rcpt, NULL, &x, 1);
 }
 
 #define LMTP "imap.example.org[192.0.2.20]:24"
@@ -140,89 +69,84 @@ typedef struct {
 static void build(fx_t *fx, stories_t *s)
 {
     /* (o) an older message: 5 November */
-    s->O = hop(fx, MT_HOP_POSTFIX, TD(5, 8, 0, 0), "mx1", "0A1", MID_O, "alice@example.org",
-               "Q3 draft", "ws-alice.example.org[192.0.2.101]", MT_MSG_STARTED | MT_MSG_SUBMITTED,
-               "bob@example.org", NULL);
-    ev(fx, s->O, TD(5, 8, 0, 0), MT_FACT_SUBMIT, NULL, NULL, NULL, NULL);
-    ev(fx, s->O, TD(5, 8, 0, 1), MT_FACT_DELIVER, "bob@example.org", LMTP, NULL, NULL);
+    s->O = fx_hop(fx, MT_HOP_POSTFIX, fx_td(5, 8, 0, 0), "mx1", "0A1", MID_O,
+                  "alice@example.org", "Q3 draft", "ws-alice.example.org[192.0.2.101]",
+                  MT_MSG_STARTED | MT_MSG_SUBMITTED, "bob@example.org", NULL);
+    ev(fx, s->O, fx_td(5, 8, 0, 0), MT_FACT_SUBMIT, NULL, NULL, NULL, NULL);
+    ev(fx, s->O, fx_td(5, 8, 0, 1), MT_FACT_DELIVER, "bob@example.org", LMTP, NULL, NULL);
 
     /* (a) alice to bob (To), carol (Cc), dave (Bcc: To/Cc headers logged);
      * carol's delivery deferred once; bob reads it */
-    s->A = hop(fx, MT_HOP_POSTFIX, TD(20, 9, 15, 3), "mx1", "4C1", MID_A, "alice@example.org",
-               "Q3 results", "ws-alice.example.org[192.0.2.101]",
-               MT_MSG_STARTED | MT_MSG_SUBMITTED,
-               "bob@example.org carol@example.org dave@example.org",
-               "bob@example.org carol@example.org");
-    ev(fx, s->A, TD(20, 9, 15, 3), MT_FACT_SUBMIT, NULL, NULL, NULL, NULL);
-    ev(fx, s->A, TD(20, 9, 15, 4), MT_FACT_DELIVER, "bob@example.org", LMTP, NULL, NULL);
-    ev(fx, s->A, TD(20, 9, 15, 4), MT_FACT_DEFER, "carol@example.org", LMTP, "4.2.0",
+    s->A = fx_hop(fx, MT_HOP_POSTFIX, fx_td(20, 9, 15, 3), "mx1", "4C1", MID_A, "alice@example.org",
+                  "Q3 results", "ws-alice.example.org[192.0.2.101]",
+                  MT_MSG_STARTED | MT_MSG_SUBMITTED,
+                  "bob@example.org carol@example.org dave@example.org",
+                  "bob@example.org carol@example.org");
+    ev(fx, s->A, fx_td(20, 9, 15, 3), MT_FACT_SUBMIT, NULL, NULL, NULL, NULL);
+    ev(fx, s->A, fx_td(20, 9, 15, 4), MT_FACT_DELIVER, "bob@example.org", LMTP, NULL, NULL);
+    ev(fx, s->A, fx_td(20, 9, 15, 4), MT_FACT_DEFER, "carol@example.org", LMTP, "4.2.0",
        "452 4.2.0 try again");
-    ev(fx, s->A, TD(20, 9, 16, 0), MT_FACT_DELIVER, "carol@example.org", LMTP, NULL, NULL);
-    ev(fx, s->A, TD(20, 9, 16, 0), MT_FACT_DELIVER, "dave@example.org", LMTP, NULL, NULL);
-    s->A_bob = hop(fx, MT_HOP_MAILBOX, TD(20, 9, 15, 4), "imap", "bob@example.org", MID_A,
-                   "alice@example.org", NULL, NULL, MT_MSG_READ, "bob@example.org", NULL);
-    ev(fx, s->A_bob, TD(20, 9, 15, 4), MT_FACT_DELIVER, NULL, NULL, NULL, NULL);
-    ev(fx, s->A_bob, TD(20, 9, 20, 0), MT_FACT_READ, NULL, NULL, NULL, NULL);
+    ev(fx, s->A, fx_td(20, 9, 16, 0), MT_FACT_DELIVER, "carol@example.org", LMTP, NULL, NULL);
+    ev(fx, s->A, fx_td(20, 9, 16, 0), MT_FACT_DELIVER, "dave@example.org", LMTP, NULL, NULL);
+    s->A_bob = fx_hop(fx, MT_HOP_MAILBOX, fx_td(20, 9, 15, 4), "imap", "bob@example.org", MID_A,
+                      "alice@example.org", NULL, NULL, MT_MSG_READ, "bob@example.org", NULL);
+    ev(fx, s->A_bob, fx_td(20, 9, 15, 4), MT_FACT_DELIVER, NULL, NULL, NULL, NULL);
+    ev(fx, s->A_bob, fx_td(20, 9, 20, 0), MT_FACT_READ, NULL, NULL, NULL, NULL);
 
     /* (b) paula over SMTP to team@ (bob, erin) */
-    s->B = hop(fx, MT_HOP_POSTFIX, TD(20, 9, 18, 11), "mx1", "7E2", MID_B, "paula@example.net",
-               "Caf\xc3\xa9 menu", "mail.example.net[198.51.100.40]", MT_MSG_STARTED,
-               "bob@example.org=team@example.org erin@example.org=team@example.org", NULL);
-    ev(fx, s->B, TD(20, 9, 18, 11), MT_FACT_RECEIVE, NULL, NULL, NULL, NULL);
-    ev(fx, s->B, TD(20, 9, 18, 12), MT_FACT_DELIVER, "bob@example.org", LMTP, NULL, NULL);
-    ev(fx, s->B, TD(20, 9, 18, 12), MT_FACT_DELIVER, "erin@example.org", LMTP, NULL, NULL);
+    s->B = fx_hop(fx, MT_HOP_POSTFIX, fx_td(20, 9, 18, 11), "mx1", "7E2", MID_B,
+                  "paula@example.net", "Caf\xc3\xa9 menu", "mail.example.net[198.51.100.40]",
+                  MT_MSG_STARTED,
+                  "bob@example.org=team@example.org erin@example.org=team@example.org", NULL);
+    ev(fx, s->B, fx_td(20, 9, 18, 11), MT_FACT_RECEIVE, NULL, NULL, NULL, NULL);
+    ev(fx, s->B, fx_td(20, 9, 18, 12), MT_FACT_DELIVER, "bob@example.org", LMTP, NULL, NULL);
+    ev(fx, s->B, fx_td(20, 9, 18, 12), MT_FACT_DELIVER, "erin@example.org", LMTP, NULL, NULL);
 
     /* (e) alice to nobody@example.net: bounced; the NDR goes back to alice */
-    s->E = hop(fx, MT_HOP_POSTFIX, TD(20, 9, 42, 11), "mx1", "5F0", MID_E, "alice@example.org",
-               "Supplier day", "ws-alice.example.org[192.0.2.101]",
-               MT_MSG_STARTED | MT_MSG_SUBMITTED, "nobody@example.net", NULL);
-    ev(fx, s->E, TD(20, 9, 42, 11), MT_FACT_SUBMIT, NULL, NULL, NULL, NULL);
-    ev(fx, s->E, TD(20, 9, 42, 12), MT_FACT_FAIL, "nobody@example.net",
+    s->E = fx_hop(fx, MT_HOP_POSTFIX, fx_td(20, 9, 42, 11), "mx1", "5F0", MID_E,
+                  "alice@example.org", "Supplier day", "ws-alice.example.org[192.0.2.101]",
+                  MT_MSG_STARTED | MT_MSG_SUBMITTED, "nobody@example.net", NULL);
+    ev(fx, s->E, fx_td(20, 9, 42, 11), MT_FACT_SUBMIT, NULL, NULL, NULL, NULL);
+    ev(fx, s->E, fx_td(20, 9, 42, 12), MT_FACT_FAIL, "nobody@example.net",
        "mx.example.net[198.51.100.25]:25", "5.1.1", "550 5.1.1 User unknown");
-    s->NDR = hop(fx, MT_HOP_POSTFIX, TD(20, 9, 42, 12), "mx1", "6D4", MID_NDR, "",
-                 "Undelivered Mail Returned to Sender", NULL,
-                 MT_MSG_STARTED | MT_MSG_NOTIFICATION, "alice@example.org", NULL);
+    s->NDR = fx_hop(fx, MT_HOP_POSTFIX, fx_td(20, 9, 42, 12), "mx1", "6D4", MID_NDR, "",
+                    "Undelivered Mail Returned to Sender", NULL,
+                    MT_MSG_STARTED | MT_MSG_NOTIFICATION, "alice@example.org", NULL);
     s->NDR->ref_message_id = MID_E;
     s->NDR->ndr_of = s->E->key;
     s->NDR->notify_kind = "non-delivery";
-    ev(fx, s->NDR, TD(20, 9, 42, 13), MT_FACT_DELIVER, "alice@example.org", LMTP, NULL, NULL);
+    ev(fx, s->NDR, fx_td(20, 9, 42, 13), MT_FACT_DELIVER, "alice@example.org", LMTP, NULL, NULL);
 
     /* (n) a Message-ID with quotes, '=', ',', '+', a space and UTF-8 */
-    s->N = hop(fx, MT_HOP_POSTFIX, TD(20, 10, 0, 0), "mx1", "9A9", MID_N, "alice@example.org",
-               "Nasty id", "ws-alice.example.org[192.0.2.101]",
-               MT_MSG_STARTED | MT_MSG_SUBMITTED, "bob@example.org", NULL);
-    ev(fx, s->N, TD(20, 10, 0, 0), MT_FACT_SUBMIT, NULL, NULL, NULL, NULL);
-    ev(fx, s->N, TD(20, 10, 0, 1), MT_FACT_DELIVER, "bob@example.org", LMTP, NULL, NULL);
+    s->N = fx_hop(fx, MT_HOP_POSTFIX, fx_td(20, 10, 0, 0), "mx1", "9A9", MID_N, "alice@example.org",
+                  "Nasty id", "ws-alice.example.org[192.0.2.101]",
+                  MT_MSG_STARTED | MT_MSG_SUBMITTED, "bob@example.org", NULL);
+    ev(fx, s->N, fx_td(20, 10, 0, 0), MT_FACT_SUBMIT, NULL, NULL, NULL, NULL);
+    ev(fx, s->N, fx_td(20, 10, 0, 1), MT_FACT_DELIVER, "bob@example.org", LMTP, NULL, NULL);
 
     /* (l) bob to alice */
-    s->L = hop(fx, MT_HOP_POSTFIX, TD(20, 11, 0, 0), "mx1", "B0B", MID_L, "bob@example.org",
-               "Lunch?", "unknown[192.0.2.102]", MT_MSG_STARTED | MT_MSG_SUBMITTED,
-               "alice@example.org", NULL);
-    ev(fx, s->L, TD(20, 11, 0, 0), MT_FACT_SUBMIT, NULL, NULL, NULL, NULL);
-    ev(fx, s->L, TD(20, 11, 0, 1), MT_FACT_DELIVER, "alice@example.org", LMTP, NULL, NULL);
+    s->L = fx_hop(fx, MT_HOP_POSTFIX, fx_td(20, 11, 0, 0), "mx1", "B0B", MID_L, "bob@example.org",
+                  "Lunch?", "unknown[192.0.2.102]", MT_MSG_STARTED | MT_MSG_SUBMITTED,
+                  "alice@example.org", NULL);
+    ev(fx, s->L, fx_td(20, 11, 0, 0), MT_FACT_SUBMIT, NULL, NULL, NULL, NULL);
+    ev(fx, s->L, fx_td(20, 11, 0, 1), MT_FACT_DELIVER, "alice@example.org", LMTP, NULL, NULL);
 }
 
 static int build_index(apr_pool_t *p, const char *dir, stories_t *s)
 {
     mt_store_t *st;
     fx_t fx;
-    const char *err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    const char *err = fx_open(p, dir, 0, &st, &fx);
 
-    if (err) {
-        printf("# %s\n", err);
-        return -1;
+    if (!err) {
+        build(&fx, s);
+        err = fx_commit(&fx);
     }
-    memset(&fx, 0, sizeof(fx));
-    fx.p = p;
-    if ((err = mt_store_begin(st, p, &fx.t))) {
+    if (st)
+        mt_store_close(st);
+    if (err)
         printf("# %s\n", err);
-        return -1;
-    }
-    build(&fx, s);
-    if ((err = mt_store_commit(fx.t)))
-        printf("# %s\n", err);
-    mt_store_close(st);
-    return fx.failed || err ? -1 : 0;
+    return err ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ requests */
@@ -895,7 +819,7 @@ int main(int argc, const char *const *argv)
      * before the scratch directory is removed. */
     apr_pool_create(&env.p, p);
     env.s = &s;
-    env.now = TD(21, 12, 0, 0);
+    env.now = fx_td(21, 12, 0, 0);
     err = mt_schema_set_load(p, schema_dir ? schema_dir : "../schemas", &env.schemas);
     ok(!err, "schemas loaded%s%s", err ? ": " : "", err ? err : "");
     root = tmpdir_make(p, "mt-ops");

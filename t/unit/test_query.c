@@ -7,6 +7,8 @@
 #include <apr_strings.h>
 #include "tap.h"
 #include "tmpdir.h"
+#include "fixture.h"
+#include "mt_ingest.h"
 #include "mt_query.h"
 #include "mt_store.h"
 #include "mt_time.h"
@@ -14,115 +16,18 @@
 
 /* ------------------------------------------------------------------ fixture */
 
-/* 2026-11-20 (or another November day) hh:mm:ss UTC. */
-static apr_time_t TD(int day, int h, int m, int s)
-{
-    return ((apr_time_t)mt_time_days_from_civil(2026, 11, (unsigned)day) * 86400
-            + h * 3600 + m * 60 + s) * APR_USEC_PER_SEC;
-}
-
+/* 2026-11-20 hh:mm:ss UTC. */
 static apr_time_t T(int h, int m, int s)
 {
-    return TD(20, h, m, s);
+    return fx_td(20, h, m, s);
 }
 
-typedef struct {
-    apr_pool_t *p;
-    mt_txn_t *t;
-    apr_array_header_t *hops;   /* mt_msg_t * */
-    int failed;
-} fx_t;
-
-/* Recipients: "addr[=orig][/B|/T|/C] ..." separated by spaces. */
-static apr_array_header_t *rcpts(apr_pool_t *p, const char *spec)
-{
-    apr_array_header_t *a = apr_array_make(p, 4, sizeof(mt_rcpt_t));
-    char *s = apr_pstrdup(p, spec ? spec : ""), *tok, *last;
-    for (tok = apr_strtok(s, " ", &last); tok; tok = apr_strtok(NULL, " ", &last)) {
-        mt_rcpt_t *r = &APR_ARRAY_PUSH(a, mt_rcpt_t);
-        char *sl = strchr(tok, '/'), *eq;
-        memset(r, 0, sizeof(*r));
-        if (sl) {
-            *sl++ = '\0';
-            r->flags = *sl == 'B' ? MT_RCPT_BCC : *sl == 'T' ? MT_RCPT_TO : MT_RCPT_CC;
-        }
-        if ((eq = strchr(tok, '='))) {
-            *eq++ = '\0';
-            r->orig = eq;
-        }
-        r->addr = tok;
-    }
-    return a;
-}
-
-static mt_msg_t *hop(fx_t *fx, int kind, apr_time_t first, const char *host, const char *lid,
-                     const char *msgid, const char *sender, const char *subject,
-                     const char *client, unsigned flags, const char *rcpt_spec,
-                     const char *hdr)
-{
-    mt_msg_t *m = apr_pcalloc(fx->p, sizeof(*m));
-    const char *err;
-    m->kind = kind;
-    m->first = m->last = first;
-    m->host = host;
-    m->local_id = lid;
-    m->message_id = msgid;
-    m->sender = sender;
-    m->subject = subject;
-    m->client = client;
-    m->flags = flags;
-    m->size = -1;
-    m->nrcpt = -1;
-    m->rcpts = rcpts(fx->p, rcpt_spec);
-    m->hdr_rcpts = apr_array_make(fx->p, 2, sizeof(const char *));
-    if (hdr) {
-        char *s = apr_pstrdup(fx->p, hdr), *tok, *last;
-        for (tok = apr_strtok(s, " ", &last); tok; tok = apr_strtok(NULL, " ", &last))
-            APR_ARRAY_PUSH(m->hdr_rcpts, const char *) = tok;
-        m->flags |= MT_MSG_HDR_RCPTS;
-    }
-    if ((err = mt_store_msg_new(fx->t, m)) || (err = mt_store_msg_put(fx->t, m))) {
-        printf("# hop: %s\n", err);
-        fx->failed++;
-    }
-    APR_ARRAY_PUSH(fx->hops, mt_msg_t *) = m;
-    return m;
-}
-
-typedef struct {
-    const char *relay, *next_id, *dsn, *text, *folder;
-} evx_t;
-
-static void evt(fx_t *fx, mt_msg_t *m, apr_time_t t, int fact, const char *rcpt,
-                const char *root, const evx_t *x)
-{
-    mt_event_t ev;
-    const char *err;
-    memset(&ev, 0, sizeof(ev));
-    ev.msg = m->key;
-    ev.seq = m->nevents++;
-    ev.time = t;
-    ev.fact = fact;
-    ev.recipient = rcpt;
-    ev.root = root;
-    if (x) {
-        ev.relay = x->relay;
-        ev.next_id = x->next_id;
-        ev.dsn = x->dsn;
-        ev.text = x->text;
-        ev.folder = x->folder;
-    }
-    if (t > m->last)
-        m->last = t;
-    if ((err = mt_store_event_put(fx->t, &ev))) {
-        printf("# event: %s\n", err);
-        fx->failed++;
-    }
-}
-
-#define EV(m, t, fact, rcpt) evt(fx, m, t, fact, rcpt, NULL, NULL)
+#define EV(m, t, fact, rcpt) fx_event(fx, m, t, fact, rcpt, NULL, NULL, 0)
+/* An event with a root address, and with more of its fields. */
+#define EVR(m, t, fact, rcpt, root) fx_event(fx, m, t, fact, rcpt, root, NULL, 0)
 #define EVX(m, t, fact, rcpt, root, ...) do { \
-        evx_t x_ = { .relay = __VA_ARGS__ }; evt(fx, m, t, fact, rcpt, root, &x_); } while (0)
+        fx_evx_t x_ = { .relay = __VA_ARGS__ }; \
+        fx_event(fx, m, t, fact, rcpt, root, &x_, 0); } while (0)
 
 #define MID_O "<draft-77@example.org>"
 #define MID_A "<0b6e3c1a-5f2d@example.org>"
@@ -154,71 +59,71 @@ typedef struct {
 static void build(fx_t *fx, stories_t *s)
 {
     /* (o) an older message, ten days before */
-    s->O = hop(fx, MT_HOP_POSTFIX, TD(10, 8, 0, 0), "mx1", "1A2B3C4D5E", MID_O,
-               "alice@example.org", "Q3 draft", "ws-alice.example.org[192.0.2.101]",
-               MT_MSG_STARTED | MT_MSG_SUBMITTED, "bob@example.org", NULL);
-    EV(s->O, TD(10, 8, 0, 0), MT_FACT_SUBMIT, NULL);
-    EVX(s->O, TD(10, 8, 0, 1), MT_FACT_DELIVER, "bob@example.org", NULL, LMTP);
+    s->O = fx_hop(fx, MT_HOP_POSTFIX, fx_td(10, 8, 0, 0), "mx1", "1A2B3C4D5E", MID_O,
+                  "alice@example.org", "Q3 draft", "ws-alice.example.org[192.0.2.101]",
+                  MT_MSG_STARTED | MT_MSG_SUBMITTED, "bob@example.org", NULL);
+    EV(s->O, fx_td(10, 8, 0, 0), MT_FACT_SUBMIT, NULL);
+    EVX(s->O, fx_td(10, 8, 0, 1), MT_FACT_DELIVER, "bob@example.org", NULL, LMTP);
 
     /* (a) alice submits to bob (To), carol (Cc), dave (Bcc: To/Cc logged) */
-    s->A = hop(fx, MT_HOP_POSTFIX, T(9, 15, 3), "mx1", "4C1D52B1F3A", MID_A,
-               "alice@example.org", "Q3 results, final figures",
-               "ws-alice.example.org[192.0.2.101]",
-               MT_MSG_STARTED | MT_MSG_SUBMITTED | MT_MSG_REMOVED,
-               "bob@example.org carol@example.org dave@example.org",
-               "bob@example.org carol@example.org");
+    s->A = fx_hop(fx, MT_HOP_POSTFIX, T(9, 15, 3), "mx1", "4C1D52B1F3A", MID_A,
+                  "alice@example.org", "Q3 results, final figures",
+                  "ws-alice.example.org[192.0.2.101]",
+                  MT_MSG_STARTED | MT_MSG_SUBMITTED | MT_MSG_REMOVED,
+                  "bob@example.org carol@example.org dave@example.org",
+                  "bob@example.org carol@example.org");
     EV(s->A, T(9, 15, 3), MT_FACT_SUBMIT, NULL);
     EVX(s->A, T(9, 15, 3), MT_FACT_DELIVER, "bob@example.org", NULL, LMTP);
     EVX(s->A, T(9, 15, 3), MT_FACT_DELIVER, "carol@example.org", NULL, LMTP);
     EVX(s->A, T(9, 15, 3), MT_FACT_DELIVER, "dave@example.org", NULL, LMTP);
-    s->A_bob = hop(fx, MT_HOP_MAILBOX, T(9, 15, 3), "imap", "bob@example.org", MID_A,
-                   "alice@example.org", NULL, NULL, MT_MSG_READ, "bob@example.org", NULL);
+    s->A_bob = fx_hop(fx, MT_HOP_MAILBOX, T(9, 15, 3), "imap", "bob@example.org", MID_A,
+                      "alice@example.org", NULL, NULL, MT_MSG_READ, "bob@example.org", NULL);
     EVX(s->A_bob, T(9, 15, 3), MT_FACT_DELIVER, NULL, NULL, NULL, NULL, NULL, NULL, "INBOX");
     EV(s->A_bob, T(9, 20, 0), MT_FACT_READ, NULL);
-    s->A_carol = hop(fx, MT_HOP_MAILBOX, T(9, 15, 3), "imap", "carol@example.org", MID_A,
-                     "alice@example.org", NULL, NULL, MT_MSG_NOTREAD, "carol@example.org",
-                     NULL);
+    s->A_carol = fx_hop(fx, MT_HOP_MAILBOX, T(9, 15, 3), "imap", "carol@example.org", MID_A,
+                        "alice@example.org", NULL, NULL, MT_MSG_NOTREAD, "carol@example.org",
+                        NULL);
     EVX(s->A_carol, T(9, 15, 3), MT_FACT_DELIVER, NULL, NULL, NULL, NULL, NULL, NULL, "INBOX");
     EV(s->A_carol, T(10, 0, 0), MT_FACT_NOTREAD, NULL);
     /* a system user name: matched by local part */
-    s->A_dave = hop(fx, MT_HOP_MAILBOX, T(9, 15, 3), "imap", "dave", MID_A,
-                    "alice@example.org", NULL, NULL, MT_MSG_NOTREAD, NULL, NULL);
+    s->A_dave = fx_hop(fx, MT_HOP_MAILBOX, T(9, 15, 3), "imap", "dave", MID_A,
+                       "alice@example.org", NULL, NULL, MT_MSG_NOTREAD, NULL, NULL);
     EVX(s->A_dave, T(9, 15, 3), MT_FACT_DELIVER, NULL, NULL, NULL, NULL, NULL, NULL, "INBOX");
     EV(s->A_dave, T(10, 5, 0), MT_FACT_NOTREAD, NULL);
 
     /* (b) paula over SMTP to team@ (alias: bob, erin); erin's Sieve files it */
-    s->B = hop(fx, MT_HOP_POSTFIX, T(9, 18, 11), "mx1", "7E2A91C40D2", MID_B,
-               "paula@example.net", "Caf\xc3\xa9 menu for Friday\xe2\x80\x99s offsite",
-               "mail.example.net[198.51.100.40]", MT_MSG_STARTED,
-               "bob@example.org=team@example.org erin@example.org=team@example.org", NULL);
+    s->B = fx_hop(fx, MT_HOP_POSTFIX, T(9, 18, 11), "mx1", "7E2A91C40D2", MID_B,
+                  "paula@example.net", "Caf\xc3\xa9 menu for Friday\xe2\x80\x99s offsite",
+                  "mail.example.net[198.51.100.40]", MT_MSG_STARTED,
+                  "bob@example.org=team@example.org erin@example.org=team@example.org", NULL);
     EV(s->B, T(9, 18, 11), MT_FACT_RECEIVE, NULL);
     EVX(s->B, T(9, 18, 11), MT_FACT_DELIVER, "bob@example.org", NULL, LMTP);
     EVX(s->B, T(9, 18, 11), MT_FACT_DELIVER, "erin@example.org", NULL, LMTP);
-    s->B_bob = hop(fx, MT_HOP_MAILBOX, T(9, 18, 11), "imap", "bob@example.org", MID_B,
-                   "paula@example.net", NULL, NULL, 0, NULL, NULL);
+    s->B_bob = fx_hop(fx, MT_HOP_MAILBOX, T(9, 18, 11), "imap", "bob@example.org", MID_B,
+                      "paula@example.net", NULL, NULL, 0, NULL, NULL);
     EVX(s->B_bob, T(9, 18, 11), MT_FACT_DELIVER, NULL, NULL, NULL, NULL, NULL, NULL, "INBOX");
     EV(s->B_bob, T(9, 30, 0), MT_FACT_READ, NULL);
-    s->B_erin = hop(fx, MT_HOP_MAILBOX, T(9, 18, 11), "imap", "erin@example.org", MID_B,
-                    "paula@example.net", NULL, NULL, 0, NULL, NULL);
+    s->B_erin = fx_hop(fx, MT_HOP_MAILBOX, T(9, 18, 11), "imap", "erin@example.org", MID_B,
+                       "paula@example.net", NULL, NULL, 0, NULL, NULL);
     EVX(s->B_erin, T(9, 18, 11), MT_FACT_FILED, NULL, NULL, NULL, NULL, NULL, NULL, "Lists");
     EV(s->B_erin, T(11, 0, 0), MT_FACT_READ, NULL);
 
     /* (c) alice to lee@example.net, relayed out */
-    s->C = hop(fx, MT_HOP_POSTFIX, T(9, 21, 30), "mx1", "9B3F05C2A71", MID_C,
-               "alice@example.org", "Contract", "ws-alice.example.org[192.0.2.101]",
-               MT_MSG_STARTED | MT_MSG_SUBMITTED, "lee@example.net", NULL);
+    s->C = fx_hop(fx, MT_HOP_POSTFIX, T(9, 21, 30), "mx1", "9B3F05C2A71", MID_C,
+                  "alice@example.org", "Contract", "ws-alice.example.org[192.0.2.101]",
+                  MT_MSG_STARTED | MT_MSG_SUBMITTED, "lee@example.net", NULL);
     EV(s->C, T(9, 21, 30), MT_FACT_SUBMIT, NULL);
     EVX(s->C, T(9, 21, 31), MT_FACT_RELAY, "lee@example.net", NULL, MX_NET, "4Fk2Zr3q1Jz9tXY");
 
     /* alice's own copy in Sent is no delivery */
-    s->C_sent = hop(fx, MT_HOP_MAILBOX, T(9, 21, 30), "imap", "alice", MID_C,
-                    "alice@example.org", NULL, NULL, 0, NULL, NULL);
+    s->C_sent = fx_hop(fx, MT_HOP_MAILBOX, T(9, 21, 30), "imap", "alice", MID_C,
+                       "alice@example.org", NULL, NULL, 0, NULL, NULL);
     EVX(s->C_sent, T(9, 21, 30), MT_FACT_DELIVER, NULL, NULL, NULL, NULL, NULL, NULL, "Sent");
 
     /* (d) alice to frank@example.com: deferred twice, then sent */
-    s->D = hop(fx, MT_HOP_POSTFIX, T(9, 30, 0), "mx1", "2A8E66C1B08", MID_D,
-               "alice@example.org", "Quote request", "ws-alice.example.org[192.0.2.101]",
-               MT_MSG_STARTED | MT_MSG_SUBMITTED, "frank@example.com", NULL);
+    s->D = fx_hop(fx, MT_HOP_POSTFIX, T(9, 30, 0), "mx1", "2A8E66C1B08", MID_D,
+                  "alice@example.org", "Quote request", "ws-alice.example.org[192.0.2.101]",
+                  MT_MSG_STARTED | MT_MSG_SUBMITTED, "frank@example.com", NULL);
     EV(s->D, T(9, 30, 0), MT_FACT_SUBMIT, NULL);
     EVX(s->D, T(9, 30, 1), MT_FACT_DEFER, "frank@example.com", NULL, NULL, NULL, "4.4.1",
         "connect to mx.example.com[203.0.113.25]:25: Connection refused");
@@ -228,10 +133,10 @@ static void build(fx_t *fx, stories_t *s)
         "mx.example.com[203.0.113.25]:25");
 
     /* (h1) cron mail refused by LMTP; its queue id comes back in (h2) */
-    s->H1 = hop(fx, MT_HOP_POSTFIX, T(9, 30, 1), "mx1", "1E9F83C4A25", MID_H1,
-                "cron@mx1.example.org", "Cron <root@mx1> backup", NULL,
-                MT_MSG_STARTED | MT_MSG_SUBMITTED | MT_MSG_REMOVED, "reports@example.org",
-                NULL);
+    s->H1 = fx_hop(fx, MT_HOP_POSTFIX, T(9, 30, 1), "mx1", "1E9F83C4A25", MID_H1,
+                   "cron@mx1.example.org", "Cron <root@mx1> backup", NULL,
+                   MT_MSG_STARTED | MT_MSG_SUBMITTED | MT_MSG_REMOVED, "reports@example.org",
+                   NULL);
     s->H1->auth_user = "uid=1000";
     mt_store_msg_put(fx->t, s->H1);
     EV(s->H1, T(9, 30, 1), MT_FACT_SUBMIT, NULL);
@@ -239,117 +144,115 @@ static void build(fx_t *fx, stories_t *s)
         "550 5.1.1 <reports@example.org> User doesn't exist");
 
     /* (e) alice to nobody@example.net: 550 5.1.1; the NDR goes back to alice */
-    s->E = hop(fx, MT_HOP_POSTFIX, T(9, 45, 0), "mx1", "5F0C37C2E19", MID_E,
-               "alice@example.org", "Hello", "ws-alice.example.org[192.0.2.101]",
-               MT_MSG_STARTED | MT_MSG_SUBMITTED, "nobody@example.net", NULL);
+    s->E = fx_hop(fx, MT_HOP_POSTFIX, T(9, 45, 0), "mx1", "5F0C37C2E19", MID_E,
+                  "alice@example.org", "Hello", "ws-alice.example.org[192.0.2.101]",
+                  MT_MSG_STARTED | MT_MSG_SUBMITTED, "nobody@example.net", NULL);
     EV(s->E, T(9, 45, 0), MT_FACT_SUBMIT, NULL);
     EVX(s->E, T(9, 45, 2), MT_FACT_FAIL, "nobody@example.net", NULL, MX_NET, NULL, "5.1.1",
         "host mx.example.net[198.51.100.7] said: 550 5.1.1 User unknown");
-    s->NDR = hop(fx, MT_HOP_POSTFIX, T(9, 45, 2), "mx1", "6D4B10C30F4", MID_NDR, "",
-                 "Undelivered Mail Returned to Sender", NULL,
-                 MT_MSG_STARTED | MT_MSG_NOTIFICATION, "alice@example.org", NULL);
+    s->NDR = fx_hop(fx, MT_HOP_POSTFIX, T(9, 45, 2), "mx1", "6D4B10C30F4", MID_NDR, "",
+                    "Undelivered Mail Returned to Sender", NULL,
+                    MT_MSG_STARTED | MT_MSG_NOTIFICATION, "alice@example.org", NULL);
     s->NDR->ref_message_id = MID_E;
     s->NDR->ndr_of = s->E->key;
     s->NDR->notify_kind = "non-delivery";
     mt_store_msg_put(fx->t, s->NDR);
     EV(s->NDR, T(9, 45, 2), MT_FACT_SUBMIT, NULL);
     EVX(s->NDR, T(9, 45, 3), MT_FACT_DELIVER, "alice@example.org", NULL, LMTP);
-    s->NDR_alice = hop(fx, MT_HOP_MAILBOX, T(9, 45, 3), "imap", "alice@example.org", MID_NDR,
-                       "", NULL, NULL, MT_MSG_READ, NULL, NULL);
+    s->NDR_alice = fx_hop(fx, MT_HOP_MAILBOX, T(9, 45, 3), "imap", "alice@example.org", MID_NDR,
+                          "", NULL, NULL, MT_MSG_READ, NULL, NULL);
     EVX(s->NDR_alice, T(9, 45, 3), MT_FACT_DELIVER, NULL, NULL, NULL, NULL, NULL, NULL, "INBOX");
     EV(s->NDR_alice, T(9, 50, 0), MT_FACT_READ, NULL);
 
     /* (f) billing to ivan: mx1 relays to mx2 ("queued as"), LMTP there */
-    s->F = hop(fx, MT_HOP_POSTFIX, T(10, 4, 12), "mx1", "8A61E2C3B57", MID_F,
-               "billing@example.com", "Invoice 2026-11", "out.billing.example.com[203.0.113.50]",
-               MT_MSG_STARTED, "ivan@example.org", NULL);
+    s->F = fx_hop(fx, MT_HOP_POSTFIX, T(10, 4, 12), "mx1", "8A61E2C3B57", MID_F,
+                  "billing@example.com", "Invoice 2026-11", "out.billing.example.com[203.0.113.50]",
+                  MT_MSG_STARTED, "ivan@example.org", NULL);
     EV(s->F, T(10, 4, 12), MT_FACT_RECEIVE, NULL);
     EVX(s->F, T(10, 4, 13), MT_FACT_RELAY, "ivan@example.org", NULL, MX2, "3B7D4A02E6");
-    s->F2 = hop(fx, MT_HOP_POSTFIX, T(10, 4, 13), "mx2", "3B7D4A02E6", MID_F,
-                "billing@example.com", "Invoice 2026-11", "mx1.example.org[192.0.2.10]",
-                MT_MSG_STARTED, "ivan@example.org", NULL);
+    s->F2 = fx_hop(fx, MT_HOP_POSTFIX, T(10, 4, 13), "mx2", "3B7D4A02E6", MID_F,
+                   "billing@example.com", "Invoice 2026-11", "mx1.example.org[192.0.2.10]",
+                   MT_MSG_STARTED, "ivan@example.org", NULL);
     EV(s->F2, T(10, 4, 13), MT_FACT_RECEIVE, NULL);
     EVX(s->F2, T(10, 4, 14), MT_FACT_DELIVER, "ivan@example.org", NULL, LMTP);
 
     /* (g) ops to kim (via mx2, no "queued as": by host and time, mx2's
      * clock 30 s behind) and to lee outside at the same time; only mx2
      * logs the Subject header */
-    s->G = hop(fx, MT_HOP_POSTFIX, T(10, 59, 0), "mx1", "4D5E6F7A8B", MID_G,
-               "ops@example.org", NULL, "ops.example.org[192.0.2.30]",
-               MT_MSG_STARTED, "kim@example.org lee@example.net", NULL);
+    s->G = fx_hop(fx, MT_HOP_POSTFIX, T(10, 59, 0), "mx1", "4D5E6F7A8B", MID_G,
+                  "ops@example.org", NULL, "ops.example.org[192.0.2.30]",
+                  MT_MSG_STARTED, "kim@example.org lee@example.net", NULL);
     EV(s->G, T(10, 59, 0), MT_FACT_RECEIVE, NULL);
     EVX(s->G, T(11, 0, 0), MT_FACT_RELAY, "kim@example.org", NULL, MX2);
     EVX(s->G, T(11, 0, 0), MT_FACT_RELAY, "lee@example.net", NULL, MX_NET);
-    s->G2 = hop(fx, MT_HOP_POSTFIX, T(10, 59, 30), "mx2", "5E6F7A8B9C", MID_G,
-                "ops@example.org", "Maintenance window", "mx1.example.org[192.0.2.10]",
-                MT_MSG_STARTED, "kim@example.org", NULL);
+    s->G2 = fx_hop(fx, MT_HOP_POSTFIX, T(10, 59, 30), "mx2", "5E6F7A8B9C", MID_G,
+                   "ops@example.org", "Maintenance window", "mx1.example.org[192.0.2.10]",
+                   MT_MSG_STARTED, "kim@example.org", NULL);
     EV(s->G2, T(10, 59, 30), MT_FACT_RECEIVE, NULL);
     EVX(s->G2, T(11, 0, 1), MT_FACT_DELIVER, "kim@example.org", NULL, LMTP);
 
     /* (j) oscar to bob and team@ (bob, erin): bob twice on the hop, directly
      * and through the alias, stored once by Dovecot */
-    s->J = hop(fx, MT_HOP_POSTFIX, T(11, 5, 41), "mx1", "E0F29C4B7A3", MID_J,
-               "oscar@example.com", "Team lunch on Friday", "mail.example.com[203.0.113.7]",
-               MT_MSG_STARTED, "bob@example.org erin@example.org=team@example.org "
-               "bob@example.org=team@example.org", NULL);
+    s->J = fx_hop(fx, MT_HOP_POSTFIX, T(11, 5, 41), "mx1", "E0F29C4B7A3", MID_J,
+                  "oscar@example.com", "Team lunch on Friday", "mail.example.com[203.0.113.7]",
+                  MT_MSG_STARTED, "bob@example.org erin@example.org=team@example.org "
+                  "bob@example.org=team@example.org", NULL);
     EV(s->J, T(11, 5, 41), MT_FACT_RECEIVE, NULL);
     EVX(s->J, T(11, 5, 41), MT_FACT_DELIVER, "bob@example.org", NULL, LMTP);
-    evt(fx, s->J, T(11, 5, 41), MT_FACT_EXPAND, "erin@example.org", "team@example.org", NULL);
+    EVR(s->J, T(11, 5, 41), MT_FACT_EXPAND, "erin@example.org", "team@example.org");
     EVX(s->J, T(11, 5, 41), MT_FACT_DELIVER, "erin@example.org", "team@example.org", LMTP);
-    evt(fx, s->J, T(11, 5, 41), MT_FACT_EXPAND, "bob@example.org", "team@example.org", NULL);
+    EVR(s->J, T(11, 5, 41), MT_FACT_EXPAND, "bob@example.org", "team@example.org");
     EVX(s->J, T(11, 5, 41), MT_FACT_DELIVER, "bob@example.org", "team@example.org", LMTP);
-    s->J_bob = hop(fx, MT_HOP_MAILBOX, T(11, 5, 41), "imap", "bob@example.org", MID_J,
-                   "oscar@example.com", NULL, NULL, 0, NULL, NULL);
+    s->J_bob = fx_hop(fx, MT_HOP_MAILBOX, T(11, 5, 41), "imap", "bob@example.org", MID_J,
+                      "oscar@example.com", NULL, NULL, 0, NULL, NULL);
     EVX(s->J_bob, T(11, 5, 41), MT_FACT_DELIVER, NULL, NULL, NULL, NULL, NULL, NULL, "INBOX");
-    s->J_erin = hop(fx, MT_HOP_MAILBOX, T(11, 5, 41), "imap", "erin@example.org", MID_J,
-                    "oscar@example.com", NULL, NULL, 0, NULL, NULL);
+    s->J_erin = fx_hop(fx, MT_HOP_MAILBOX, T(11, 5, 41), "imap", "erin@example.org", MID_J,
+                       "oscar@example.com", NULL, NULL, 0, NULL, NULL);
     EVX(s->J_erin, T(11, 5, 41), MT_FACT_FILED, NULL, NULL, NULL, NULL, NULL, NULL, "Lists");
 
     /* (h2) the queue id of (h1) reused for another message */
-    s->H2 = hop(fx, MT_HOP_POSTFIX, T(12, 0, 0), "mx1", "1E9F83C4A25", MID_H2,
-                "alice@example.org", "Lunch?", "ws-alice.example.org[192.0.2.101]",
-                MT_MSG_STARTED | MT_MSG_SUBMITTED, "bob@example.org", NULL);
+    s->H2 = fx_hop(fx, MT_HOP_POSTFIX, T(12, 0, 0), "mx1", "1E9F83C4A25", MID_H2,
+                   "alice@example.org", "Lunch?", "ws-alice.example.org[192.0.2.101]",
+                   MT_MSG_STARTED | MT_MSG_SUBMITTED, "bob@example.org", NULL);
     EV(s->H2, T(12, 0, 0), MT_FACT_SUBMIT, NULL);
     EVX(s->H2, T(12, 0, 1), MT_FACT_DELIVER, "bob@example.org", NULL, LMTP);
 
     /* (i) a message without a Message-ID */
-    s->I = hop(fx, MT_HOP_POSTFIX, T(13, 0, 0), "mx1", "0AB1C2D3E4", NULL, "noid@example.org",
-               NULL, "legacy.example.org[192.0.2.99]", MT_MSG_STARTED, "x@example.org", NULL);
+    s->I = fx_hop(fx, MT_HOP_POSTFIX, T(13, 0, 0), "mx1", "0AB1C2D3E4", NULL, "noid@example.org",
+                  NULL, "legacy.example.org[192.0.2.99]", MT_MSG_STARTED, "x@example.org", NULL);
     EV(s->I, T(13, 0, 0), MT_FACT_RECEIVE, NULL);
     EVX(s->I, T(13, 0, 1), MT_FACT_DELIVER, "x@example.org", NULL, LMTP);
 
     /* (x) Exchange: alice@corp submits to sales@ (expanded to sam, sue),
      * boss (Bcc) and carl.old@ (resolved to carl); MBX01 sends to MBX02,
      * which delivers; sue forwards to ext@example.net and keeps a copy. */
-    s->X = hop(fx, MT_HOP_MSGTRK, T(14, 0, 0), "mbx01", "12345", MID_X,
-               "alice@corp.example.org", "Q4 budget", NULL, MT_MSG_STARTED | MT_MSG_SUBMITTED,
-               "sam@corp.example.org=sales@corp.example.org/T "
-               "sue@corp.example.org=sales@corp.example.org/T boss@corp.example.org/B "
-               "carl@corp.example.org=carl.old@corp.example.org/T", NULL);
+    s->X = fx_hop(fx, MT_HOP_MSGTRK, T(14, 0, 0), "mbx01", "12345", MID_X,
+                  "alice@corp.example.org", "Q4 budget", NULL, MT_MSG_STARTED | MT_MSG_SUBMITTED,
+                  "sam@corp.example.org=sales@corp.example.org/T "
+                  "sue@corp.example.org=sales@corp.example.org/T boss@corp.example.org/B "
+                  "carl@corp.example.org=carl.old@corp.example.org/T", NULL);
     EV(s->X, T(14, 0, 0), MT_FACT_SUBMIT, NULL);
-    evt(fx, s->X, T(14, 0, 1), MT_FACT_RESOLVE, "carl@corp.example.org",
-        "carl.old@corp.example.org", NULL);
-    evt(fx, s->X, T(14, 0, 1), MT_FACT_EXPAND, "sam@corp.example.org", "sales@corp.example.org",
-        NULL);
-    evt(fx, s->X, T(14, 0, 1), MT_FACT_EXPAND, "sue@corp.example.org", "sales@corp.example.org",
-        NULL);
+    EVR(s->X, T(14, 0, 1), MT_FACT_RESOLVE, "carl@corp.example.org",
+        "carl.old@corp.example.org");
+    EVR(s->X, T(14, 0, 1), MT_FACT_EXPAND, "sam@corp.example.org", "sales@corp.example.org");
+    EVR(s->X, T(14, 0, 1), MT_FACT_EXPAND, "sue@corp.example.org", "sales@corp.example.org");
     EVX(s->X, T(14, 0, 2), MT_FACT_RELAY, "sam@corp.example.org", NULL, "MBX02");
     EVX(s->X, T(14, 0, 2), MT_FACT_RELAY, "sue@corp.example.org", NULL, "MBX02");
     EVX(s->X, T(14, 0, 2), MT_FACT_RELAY, "boss@corp.example.org", NULL, "MBX02");
     EVX(s->X, T(14, 0, 2), MT_FACT_RELAY, "carl@corp.example.org", NULL, "MBX02");
-    s->X2 = hop(fx, MT_HOP_MSGTRK, T(14, 0, 2), "mbx02", "67890", MID_X,
-                "alice@corp.example.org", "Q4 budget", "mbx01", MT_MSG_STARTED,
-                "sam@corp.example.org=sales@corp.example.org "
-                "sue@corp.example.org=sales@corp.example.org boss@corp.example.org "
-                "carl@corp.example.org=carl.old@corp.example.org "
-                "ext@example.net=sue@corp.example.org", NULL);
+    s->X2 = fx_hop(fx, MT_HOP_MSGTRK, T(14, 0, 2), "mbx02", "67890", MID_X,
+                   "alice@corp.example.org", "Q4 budget", "mbx01", MT_MSG_STARTED,
+                   "sam@corp.example.org=sales@corp.example.org "
+                   "sue@corp.example.org=sales@corp.example.org boss@corp.example.org "
+                   "carl@corp.example.org=carl.old@corp.example.org "
+                   "ext@example.net=sue@corp.example.org", NULL);
     EV(s->X2, T(14, 0, 2), MT_FACT_RECEIVE, NULL);
     EV(s->X2, T(14, 0, 3), MT_FACT_DELIVER, "sam@corp.example.org");
     EV(s->X2, T(14, 0, 3), MT_FACT_DELIVER, "boss@corp.example.org");
     EV(s->X2, T(14, 0, 3), MT_FACT_DELIVER, "carl@corp.example.org");
     EV(s->X2, T(14, 0, 3), MT_FACT_DELIVER, "sue@corp.example.org");
-    evt(fx, s->X2, T(14, 0, 3), MT_FACT_REDIRECT, "ext@example.net", "sue@corp.example.org",
-        NULL);
+    fx_event(fx, s->X2, T(14, 0, 3), MT_FACT_REDIRECT, "ext@example.net", "sue@corp.example.org",
+        NULL, 0);
     EVX(s->X2, T(14, 0, 4), MT_FACT_RELAY_EXTERNAL, "ext@example.net", NULL,
         "mail.example.net");
 
@@ -357,49 +260,49 @@ static void build(fx_t *fx, stories_t *s)
      * names no recipients; the next hop on the same server does (To, Cc,
      * Bcc from recipient-status) and also lists the resolved and expanded
      * addresses, one of them twice. */
-    s->Y0 = hop(fx, MT_HOP_MSGTRK, T(16, 0, 0), "mbx01", "msgid:" MID_Y, MID_Y,
-                "alice@corp.example.org", "Q4 budget, \"final\" v2", NULL,
-                MT_MSG_STARTED | MT_MSG_SUBMITTED, NULL, NULL);
+    s->Y0 = fx_hop(fx, MT_HOP_MSGTRK, T(16, 0, 0), "mbx01", "msgid:" MID_Y, MID_Y,
+                   "alice@corp.example.org", "Q4 budget, \"final\" v2", NULL,
+                   MT_MSG_STARTED | MT_MSG_SUBMITTED, NULL, NULL);
     EV(s->Y0, T(16, 0, 0), MT_FACT_SUBMIT, NULL);
-    s->Y = hop(fx, MT_HOP_MSGTRK, T(16, 0, 1), "mbx01", "24051", MID_Y,
-               "alice@corp.example.org", "Q4 budget, \"final\" v2", NULL,
-               MT_MSG_STARTED | MT_MSG_SUBMITTED,
-               "pat.jones@corp.example.org/T fin@corp.example.org/C lee@example.net/B "
-               "pat@corp.example.org=pat.jones@corp.example.org "
-               "cara@corp.example.org=fin@corp.example.org pat@corp.example.org", NULL);
+    s->Y = fx_hop(fx, MT_HOP_MSGTRK, T(16, 0, 1), "mbx01", "24051", MID_Y,
+                  "alice@corp.example.org", "Q4 budget, \"final\" v2", NULL,
+                  MT_MSG_STARTED | MT_MSG_SUBMITTED,
+                  "pat.jones@corp.example.org/T fin@corp.example.org/C lee@example.net/B "
+                  "pat@corp.example.org=pat.jones@corp.example.org "
+                  "cara@corp.example.org=fin@corp.example.org pat@corp.example.org", NULL);
     EV(s->Y, T(16, 0, 1), MT_FACT_SUBMIT, NULL);
-    evt(fx, s->Y, T(16, 0, 1), MT_FACT_RESOLVE, "pat@corp.example.org",
-        "pat.jones@corp.example.org", NULL);
-    evt(fx, s->Y, T(16, 0, 1), MT_FACT_EXPAND, "cara@corp.example.org", "fin@corp.example.org",
-        NULL);
+    EVR(s->Y, T(16, 0, 1), MT_FACT_RESOLVE, "pat@corp.example.org",
+        "pat.jones@corp.example.org");
+    fx_event(fx, s->Y, T(16, 0, 1), MT_FACT_EXPAND, "cara@corp.example.org", "fin@corp.example.org",
+        NULL, 0);
     EV(s->Y, T(16, 0, 2), MT_FACT_DELIVER, "pat@corp.example.org");
     EVX(s->Y, T(16, 0, 2), MT_FACT_RELAY, "cara@corp.example.org", NULL,
         "MBX02.corp.example.org");
     EVX(s->Y, T(16, 0, 3), MT_FACT_RELAY, "lee@example.net", NULL, "mx1.example.net");
-    s->Y2 = hop(fx, MT_HOP_MSGTRK, T(16, 0, 2), "mbx02", "8812", MID_Y,
-                "alice@corp.example.org", "Q4 budget, \"final\" v2", "mbx01", MT_MSG_STARTED,
-                "cara@corp.example.org", NULL);
+    s->Y2 = fx_hop(fx, MT_HOP_MSGTRK, T(16, 0, 2), "mbx02", "8812", MID_Y,
+                   "alice@corp.example.org", "Q4 budget, \"final\" v2", "mbx01", MT_MSG_STARTED,
+                   "cara@corp.example.org", NULL);
     EV(s->Y2, T(16, 0, 2), MT_FACT_RECEIVE, NULL);
     EV(s->Y2, T(16, 0, 3), MT_FACT_DELIVER, "cara@corp.example.org");
 
     /* (z) Exchange 2010 over SMTP to a group and to olga, also a member: the
      * group's members are listed again without their root address on the
      * delivery rows */
-    s->Z = hop(fx, MT_HOP_MSGTRK, T(17, 0, 0), "ex10", "4711", MID_Z, "pat@example.com",
-               "Q1 planning workshop", "smtp.example.com", MT_MSG_STARTED,
-               "lead@example.org olga@example.org erin@example.org=lead@example.org "
-               "olga@example.org=lead@example.org erin@example.org olga@example.org", NULL);
+    s->Z = fx_hop(fx, MT_HOP_MSGTRK, T(17, 0, 0), "ex10", "4711", MID_Z, "pat@example.com",
+                  "Q1 planning workshop", "smtp.example.com", MT_MSG_STARTED,
+                  "lead@example.org olga@example.org erin@example.org=lead@example.org "
+                  "olga@example.org=lead@example.org erin@example.org olga@example.org", NULL);
     EV(s->Z, T(17, 0, 0), MT_FACT_RECEIVE, NULL);
-    evt(fx, s->Z, T(17, 0, 0), MT_FACT_EXPAND, "erin@example.org", "lead@example.org", NULL);
-    evt(fx, s->Z, T(17, 0, 0), MT_FACT_EXPAND, "olga@example.org", "lead@example.org", NULL);
+    EVR(s->Z, T(17, 0, 0), MT_FACT_EXPAND, "erin@example.org", "lead@example.org");
+    EVR(s->Z, T(17, 0, 0), MT_FACT_EXPAND, "olga@example.org", "lead@example.org");
     EV(s->Z, T(17, 0, 1), MT_FACT_DELIVER, "erin@example.org");
     EVX(s->Z, T(17, 0, 1), MT_FACT_FAIL, "olga@example.org", NULL, NULL, NULL, "5.2.2",
         "554 5.2.2 mailbox full");
 
     /* (n) hostile strings for the output */
-    s->N = hop(fx, MT_HOP_POSTFIX, T(15, 0, 0), "mx1", "9F8E7D6C5B", MID_N, "evil@example.org",
-               NASTY_SUBJECT, "x\"y[192.0.2.66]", MT_MSG_STARTED,
-               "jos\xc3\xa9@example.org", NULL);
+    s->N = fx_hop(fx, MT_HOP_POSTFIX, T(15, 0, 0), "mx1", "9F8E7D6C5B", MID_N, "evil@example.org",
+                  NASTY_SUBJECT, "x\"y[192.0.2.66]", MT_MSG_STARTED,
+                  "jos\xc3\xa9@example.org", NULL);
     EV(s->N, T(15, 0, 0), MT_FACT_RECEIVE, NULL);
     EVX(s->N, T(15, 0, 1), MT_FACT_FAIL, "jos\xc3\xa9@example.org", NULL, NULL, NULL, "5.7.1",
         "bad\x02" "bytes\xc0\xaf");
@@ -1550,13 +1453,10 @@ static void test_find_many_rcpts(apr_pool_t *p)
     fx_t fx;
     int i, trunc;
 
-    err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
-    ok(!err && st, "many recipients: store%s%s", err ? ": " : "", err ? err : "");
-    if (!st)
+    err = fx_open(p, dir, 0, &st, &fx);
+    ok(!err, "many recipients: store%s%s", err ? ": " : "", err ? err : "");
+    if (err)
         return;
-    memset(&fx, 0, sizeof(fx));
-    fx.p = p;
-    fx.hops = apr_array_make(p, 2, sizeof(mt_msg_t *));
     for (i = 0; i < 40; i++) {
         /* r0 .. r39, then R0 .. R39 again; every fifth one is an expansion
          * of list<i/5>, which is then named once */
@@ -1570,10 +1470,9 @@ static void test_find_many_rcpts(apr_pool_t *p)
     for (i = 0; i < 40; i++)
         spec = apr_psprintf(p, "%s %s", spec, i % 5 ? apr_psprintf(p, "R%d@Example.ORG", i)
                             : apr_psprintf(p, "x%d@example.org=LIST%d@example.org", i, i / 5));
-    ok(!mt_store_begin(st, p, &fx.t), "many recipients: write transaction");
-    hop(&fx, MT_HOP_POSTFIX, T(9, 0, 0), "mx1", "AAAA000001", "<many@example.org>",
-        "alice@example.org", "many", NULL, MT_MSG_STARTED | MT_MSG_SUBMITTED, spec, NULL);
-    ok(!fx.failed && !mt_store_commit(fx.t), "many recipients: written");
+    fx_hop(&fx, MT_HOP_POSTFIX, T(9, 0, 0), "mx1", "AAAA000001", "<many@example.org>",
+           "alice@example.org", "many", NULL, MT_MSG_STARTED | MT_MSG_SUBMITTED, spec, NULL);
+    ok(!fx_commit(&fx), "many recipients: written");
     ok(!mt_store_begin(st, p, &t), "many recipients: read transaction");
     memset(&q, 0, sizeof(q));
     q.sender = "alice@example.org";
@@ -1604,30 +1503,26 @@ static void test_find_windows(apr_pool_t *p)
     const char *dir = tmpdir_make(p, "mt-query-windows"), *err;
     mt_store_t *st = NULL;
     mt_txn_t *t = NULL;
-    apr_time_t at = TD(18, 0, 0, 0);
+    apr_time_t at = fx_td(18, 0, 0, 0);
     fx_t fx;
     int i, c, k, bad = 0, runs = 0;
 
-    err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
-    ok(!err && st, "windows: store%s%s", err ? ": " : "", err ? err : "");
-    if (!st)
+    err = fx_open(p, dir, 0, &st, &fx);
+    ok(!err, "windows: store%s%s", err ? ": " : "", err ? err : "");
+    if (err)
         return;
-    memset(&fx, 0, sizeof(fx));
-    fx.p = p;
-    fx.hops = apr_array_make(p, 512, sizeof(mt_msg_t *));
-    ok(!mt_store_begin(st, p, &fx.t), "windows: write transaction");
     for (i = 0; i < 400; i++) {
         const char *mid = apr_psprintf(p, "<w%d@example.org>", i);
         const char *sender = i % 3 ? "alice@example.org" : "bob@example.org";
         const char *rcpt = i % 4 ? "carol@example.org" : "dave@example.org";
         at += (i % 50 == 49) ? apr_time_from_sec(3600 * (1 + i % 7)) : apr_time_from_sec(1 + i % 3);
-        hop(&fx, MT_HOP_POSTFIX, at, "mx1", apr_psprintf(p, "A%08d", i), mid, sender,
-            "w", NULL, MT_MSG_STARTED | MT_MSG_SUBMITTED, rcpt, NULL);
+        fx_hop(&fx, MT_HOP_POSTFIX, at, "mx1", apr_psprintf(p, "A%08d", i), mid, sender,
+               "w", NULL, MT_MSG_STARTED | MT_MSG_SUBMITTED, rcpt, NULL);
         if (i % 5 == 0)
-            hop(&fx, MT_HOP_POSTFIX, at + apr_time_from_sec(4), "mx2", apr_psprintf(p, "B%08d", i),
-                mid, sender, "w", "mx1.example.org[192.0.2.10]", MT_MSG_STARTED, rcpt, NULL);
+            fx_hop(&fx, MT_HOP_POSTFIX, at + apr_time_from_sec(4), "mx2",
+                   apr_psprintf(p, "B%08d", i), mid, sender, "w", "mx1.example.org[192.0.2.10]", MT_MSG_STARTED, rcpt, NULL);
     }
-    ok(!fx.failed && !mt_store_commit(fx.t), "windows: written");
+    ok(!fx_commit(&fx), "windows: written");
     ok(!mt_store_begin(st, p, &t), "windows: read transaction");
     /* 0-2: no end (the windows start now, days after the data), by time,
      * sender, recipient; 3-5: the same within a range ending an hour after
@@ -1635,6 +1530,7 @@ static void test_find_windows(apr_pool_t *p)
     for (k = 0; k < 6; k++) {
         mt_find_t q;
         apr_array_header_t *all = NULL;
+        mt_error_t *e;
         int trunc;
         memset(&q, 0, sizeof(q));
         q.newest_first = 1;
@@ -1643,11 +1539,12 @@ static void test_find_windows(apr_pool_t *p)
         if (k % 3 == 2)
             q.recipient = "carol@example.org";
         if (k >= 3) {
-            q.start = TD(18, 3, 0, 0);
-            q.end = TD(19, 6, 0, 0);
+            q.start = fx_td(18, 3, 0, 0);
+            q.end = fx_td(19, 6, 0, 0);
         }
-        if (mt_query_find(t, p, &PRIV, &q, &all, &trunc) || all->nelts < 100) {
-            ok(0, "windows: uncapped search %d", k);
+        if ((e = mt_query_find(t, p, &PRIV, &q, &all, &trunc)) || all->nelts < 100) {
+            ok(0, "windows: uncapped search %d: %s", k,
+               e ? e->message : apr_psprintf(p, "%d results", all->nelts));
             continue;
         }
         for (c = 0; c < (int)(sizeof(caps) / sizeof(caps[0])); c++) {
@@ -1682,6 +1579,104 @@ static void test_find_windows(apr_pool_t *p)
     tmpdir_remove(p, dir);
 }
 
+/* A message's hops in order of first appearance; at the same second (logs
+ * have seconds), the MTA's before the mailbox's, whichever log was indexed
+ * first: Dovecot's filing of erin's copy by her Sieve script comes after
+ * Postfix's delivery, so her Summary says where it went. The lines are the
+ * end-to-end test's (t/data/e2e), ingested from files in each order. */
+#define HO_PF1 "Nov 21 16:17:22 mail postfix/smtpd[28518]: D6149A8E97C: client=localhost[127.0.0.1]\n" \
+    "Nov 21 16:17:22 mail postfix/cleanup[28566]: D6149A8E97C: message-id=<m2.6b01c40e6984@mail.example.net>\n" \
+    "Nov 21 16:17:22 mail postfix/qmgr[28516]: D6149A8E97C: from=<paula@example.net>, size=551, nrcpt=2 (queue active)\n"
+#define HO_PF2 "Nov 21 16:17:22 mail postfix/lmtp[28571]: D6149A8E97C: to=<bob@example.org>, orig_to=<team@example.org>, relay=127.0.0.1[127.0.0.1]:43075, delay=0.05, delays=0.01/0/0/0.04, dsn=2.0.0, status=sent (250 2.0.0 <bob@example.org> SMaZNBLEAWsVagAAg+zDdQ Saved)\n" \
+    "Nov 21 16:17:22 mail postfix/lmtp[28571]: D6149A8E97C: to=<erin@example.org>, orig_to=<team@example.org>, relay=127.0.0.1[127.0.0.1]:43075, delay=0.05, delays=0.01/0/0/0.04, dsn=2.0.0, status=sent (250 2.0.0 <erin@example.org> SMaZNBLEAWsVagAAg+zDdQ:R2 Saved)\n" \
+    "Nov 21 16:17:22 mail postfix/qmgr[28516]: D6149A8E97C: removed\n"
+#define HO_PF HO_PF1 HO_PF2
+#define HO_DC "Nov 21 16:17:22 lmtp(bob@example.org)<27157><SMaZNBLEAWsVagAAg+zDdQ>: Info: msgid=<m2.6b01c40e6984@mail.example.net>: saved mail to INBOX\n" \
+    "Nov 21 16:17:22 lmtp(erin@example.org)<27157><SMaZNBLEAWsVagAAg+zDdQ:R2>: Info: sieve: msgid=<m2.6b01c40e6984@mail.example.net>: fileinto action: stored mail into mailbox 'Lists'\n"
+
+typedef struct {
+    const char *name;
+    const char *files[3];       /* log files' contents, ingested in this order */
+    const char *path;           /* RecipientPath filter, NULL: Summary */
+    const char *want;           /* events_str */
+} hop_order_case_t;
+
+static void test_hop_order(apr_pool_t *p)
+{
+#define HO_SUMMARY "bob Delivered/Delivered@mail root=team; " \
+    "erin MovedToFolderByInboxRule/Delivered@ [Lists] root=team"
+#define HO_ERIN "erin SmtpReceive/Pending@mail root=team; erin Expanded/Pending@mail root=team; " \
+    "erin Delivered/Delivered@mail root=team; erin MovedToFolderByInboxRule/Delivered@ [Lists] root=team"
+    static const hop_order_case_t cases[] = {
+        { "Postfix's log, then Dovecot's", { HO_PF, HO_DC }, NULL, HO_SUMMARY },
+        { "Dovecot's log, then Postfix's", { HO_DC, HO_PF }, NULL, HO_SUMMARY },
+        { "one file, Dovecot's lines first", { HO_DC HO_PF }, NULL, HO_SUMMARY },
+        { "Dovecot's log between Postfix's", { HO_PF1, HO_DC, HO_PF2 }, NULL, HO_SUMMARY },
+        { "Postfix's log, then Dovecot's: erin's path", { HO_PF, HO_DC }, "erin@example.org",
+          HO_ERIN },
+        { "Dovecot's log, then Postfix's: erin's path", { HO_DC, HO_PF }, "erin@example.org",
+          HO_ERIN },
+    };
+    size_t c;
+
+    for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        const hop_order_case_t *k = &cases[c];
+        const char *dir = tmpdir_make(p, "mt-query-order"), *err = NULL, *got = "";
+        mt_store_t *st = NULL;
+        mt_txn_t *t = NULL;
+        mt_ingest_opts_t opts;
+        mt_ingest_t *in;
+        int i;
+
+        err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
+        memset(&opts, 0, sizeof(opts));
+        opts.year = 2026;
+        in = err ? NULL : mt_ingest_create(p, st, &opts);
+        for (i = 0; !err && i < 3 && k->files[i]; i++) {
+            const char *f = apr_psprintf(p, "%s/log%d", dir, i);
+            FILE *fp = fopen(f, "w");
+            mt_source_t *src;
+            if (!fp || fputs(k->files[i], fp) < 0 || fclose(fp) != 0)
+                err = "cannot write a log file";
+            else if (!(err = mt_ingest_open(in, p, f, &src))) {
+                err = mt_ingest_read(in, src);
+                mt_ingest_close(src);
+            }
+        }
+        if (!err && !(err = mt_store_begin(st, p, &t))) {
+            mt_find_t q;
+            mt_get_t g;
+            apr_array_header_t *res = NULL;
+            mt_report_t *r = NULL;
+            int trunc;
+            memset(&q, 0, sizeof(q));
+            q.sender = "paula@example.net";
+            if (mt_query_find(t, p, &PRIV, &q, &res, &trunc) || res->nelts != 1)
+                err = "no single message found";
+            else {
+                memset(&g, 0, sizeof(g));
+                g.report_id = APR_ARRAY_IDX(res, 0, mt_found_t).report_id;
+                g.recipient_path = k->path != NULL;
+                g.recipient = k->path;
+                if (mt_query_report(t, p, &PRIV, &g, &r))
+                    err = "no report";
+                else
+                    got = events_str(p, r);
+            }
+            mt_store_abort(t);
+        }
+        if (st)
+            mt_store_close(st);
+        tmpdir_remove(p, dir);
+        if (err)
+            ok(0, "hop order: %s: %s", k->name, err);
+        else
+            is_str(got, k->want, "hop order: %s", k->name);
+    }
+#undef HO_SUMMARY
+#undef HO_ERIN
+}
+
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
@@ -1697,21 +1692,17 @@ int main(int argc, const char *const *argv)
     test_report_ids(p);
     test_find_many_rcpts(p);
     test_find_windows(p);
+    test_hop_order(p);
 
     dir = tmpdir_make(p, "mt-query");
-    err = dir ? mt_store_open(p, dir, MT_STORE_WRITER, &st) : "mkdtemp failed";
-    ok(!err && st, "store created%s%s", err ? ": " : "", err ? err : "");
-    if (!st)
+    err = fx_open(p, dir, 1, &st, &fx);
+    ok(!err, "store created%s%s", err ? ": " : "", err ? err : "");
+    if (err)
         return tap_done();
-    memset(&fx, 0, sizeof(fx));
     memset(&s, 0, sizeof(s));
-    fx.p = p;
-    fx.hops = apr_array_make(p, 32, sizeof(mt_msg_t *));
-    ok(!mt_store_begin(st, p, &fx.t), "write transaction");
     build(&fx, &s);
-    is_int(fx.failed, 0, "stories written");
-    err = mt_store_commit(fx.t);
-    ok(!err, "stories committed%s%s", err ? ": " : "", err ? err : "");
+    err = fx_commit(&fx);
+    ok(!err, "stories written and committed%s%s", err ? ": " : "", err ? err : "");
 
     {
         apr_pool_t *tp;
