@@ -84,6 +84,9 @@ struct mt_txn_t {
     apr_hash_t *chunk_of;
     apr_array_header_t *unwritten;
     chunk_t *last;
+    /* The by_hop cursor of mt_store_hop_find, opened once and closed
+     * before the transaction ends (hop_cur_close). */
+    struct cur_t *hop_cur;
 };
 
 #define FORMAT_KEY "format"
@@ -352,6 +355,7 @@ const char *mt_store_begin(mt_store_t *st, apr_pool_t *p, mt_txn_t **out)
 static const char *counter(mt_txn_t *t, const char *name, unsigned long long *value, int bump,
                            apr_int64_t delta);
 static const char *events_flush(mt_txn_t *t, int all, apr_uint64_t msg);
+static void hop_cur_close(mt_txn_t *t);
 
 /* Forget the buffered events (their memory goes with the pool). */
 static void events_drop(mt_txn_t *t)
@@ -381,6 +385,7 @@ const char *mt_store_commit(mt_txn_t *t)
         }
     }
     t->keys_taken = 0;
+    hop_cur_close(t);
     rc = t->txn->commit(t->txn, 0);
     t->txn = NULL;
     return rc ? db_err_p(t->pool, t->store, "committing", rc) : NULL;
@@ -391,6 +396,7 @@ void mt_store_abort(mt_txn_t *t)
     if (t)
         events_drop(t);
     if (t && t->txn) {
+        hop_cur_close(t);
         t->txn->abort(t->txn);
         t->txn = NULL;
     }
@@ -1064,21 +1070,35 @@ static unsigned char *w_lower(unsigned char *b, const char *s, apr_size_t n)
     return (unsigned char *)mt_ascii_lower_to((char *)b, s, n);
 }
 
+unsigned long long mt_store_value_hash(const char *s, apr_size_t n, int lower)
+{
+    /* FNV-1a, then MurmurHash3's finaliser so that every bit of the value
+     * moves every bit of the hash. */
+    apr_uint64_t h = 0xcbf29ce484222325ULL;
+    apr_size_t i;
+    for (i = 0; i < n; i++) {
+        int c = (unsigned char)s[i];
+        h = (h ^ (apr_uint64_t)(lower ? mt_ascii_lc(c) : c)) * 0x100000001b3ULL;
+    }
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdULL;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL;
+    h ^= h >> 33;
+    return h;
+}
+
 /* The value part of a by_sender, by_recipient or by_msgid key: [tag]
- * value NUL, the value lower-cased when asked. Returns its length; writes
- * it when @a b is not NULL. */
+ * hash(8) of the value, lower-cased when asked (mt_store_value_hash).
+ * Returns its length; writes it when @a b is not NULL. */
 static apr_size_t val_prefix(unsigned char *b, int tag, const char *s, apr_size_t n, int lower)
 {
     if (b) {
         if (tag)
             *b++ = (unsigned char)tag;
-        if (lower)
-            b = w_lower(b, s, n);
-        else if (n)
-            memcpy(b, s, n), b += n;
-        *b = '\0';
+        put_u64(b, mt_store_value_hash(s, n, lower));
     }
-    return (tag ? 1 : 0) + n + 1;
+    return (tag ? 1 : 0) + 8;
 }
 
 /* The value part of a by_hop key: kind lower(host) NUL local-id NUL, and
@@ -1341,7 +1361,7 @@ static const char *sx_update_all(mt_txn_t *t, const unsigned char *pk, const msg
  * data is not read at all, or with CUR_HEAD only the first HEAD_MAX bytes. */
 enum { CUR_ALL, CUR_KEYS, CUR_HEAD };
 
-typedef struct {
+typedef struct cur_t {
     DBC *c;
     DBT k, d;
     unsigned char head[HEAD_MAX];
@@ -1805,6 +1825,13 @@ static int has_prefix(const cur_t *c, const unsigned char *prefix, apr_size_t pl
     return c->k.size == plen + 16 && memcmp(c->k.data, prefix, plen) == 0;
 }
 
+static void hop_cur_close(mt_txn_t *t)
+{
+    if (t->hop_cur)
+        cur_close(t->hop_cur);
+    t->hop_cur = NULL;
+}
+
 int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
                       const char *local_id, const char *message_id, apr_uint64_t *key,
                       const char **err)
@@ -1812,8 +1839,8 @@ int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
     str_t h, l, m;
     apr_size_t plen;
     unsigned char *b;
-    int rc, found = 0;
-    cur_t c;
+    int rc = 0, found = 0;
+    cur_t *c = t->hop_cur;
 
     h.p = host ? host : ""; h.n = strlen(h.p);
     l.p = local_id ? local_id : ""; l.n = strlen(l.p);
@@ -1822,21 +1849,29 @@ int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
     b = apr_palloc(p, plen + 16);
     hop_prefix(b, kind, h, l, m);
     /* Entries sort by first, then key: the newest is the last one with the
-     * prefix, just before prefix + ff...ff. */
+     * prefix, just before prefix + ff...ff. The writer looks up every new
+     * hop: one cursor serves the whole transaction. */
     memset(b + plen, 0xff, 16);
-    if ((rc = cur_open(t, t->store->ix[SX_HOP], &c, CUR_KEYS)) == 0) {
-        rc = cur_seek(&c, b, plen + 16);
-        if (rc == 0 && !has_prefix(&c, b, plen))
-            rc = cur_get(&c, DB_PREV);
+    if (!c) {
+        c = apr_palloc(t->pool, sizeof(*c));
+        if ((rc = cur_open(t, t->store->ix[SX_HOP], c, CUR_KEYS)) == 0)
+            t->hop_cur = c;
+        else
+            cur_close(c);
+    }
+    if (rc == 0) {
+        rc = cur_seek(c, b, plen + 16);
+        if (rc == 0 && !has_prefix(c, b, plen))
+            rc = cur_get(c, DB_PREV);
         else if (rc == DB_NOTFOUND)
-            rc = cur_get(&c, DB_LAST);
-        if (rc == 0 && has_prefix(&c, b, plen)) {
-            *key = get_u64((const unsigned char *)c.k.data + plen + 8);
+            rc = cur_get(c, DB_LAST);
+        if (rc == 0 && has_prefix(c, b, plen)) {
+            *key = get_u64((const unsigned char *)c->k.data + plen + 8);
             found = 1;
         }
     }
-    cur_close(&c);
     if (rc != 0 && rc != DB_NOTFOUND) {
+        hop_cur_close(t);
         *err = db_err_p(p, t->store, "looking up a hop", rc);
         return -1;
     }
@@ -2086,6 +2121,11 @@ static const char *key_text(apr_pool_t *p, int ix, const unsigned char *k, apr_s
     else if (ix == SX_MSGID) {
         w += sprintf(w, "%c ", k[0] >= 0x20 && k[0] < 0x7f ? k[0] : '?');
         i = 1;
+    }
+    /* A value's hash: its hex digits. */
+    if (ix != SX_HOP && n == i + 8) {
+        sprintf(w, "#%016" APR_UINT64_T_HEX_FMT, (apr_uint64_t)get_u64(k + i));
+        return out;
     }
     if (n && k[n - 1] == '\0')
         n--;
