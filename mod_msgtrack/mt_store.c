@@ -267,7 +267,10 @@ const char *mt_store_open(apr_pool_t *p, const char *dir, mt_store_mode_e mode,
     st->env->set_lk_max_locks(st->env, 20000);
     st->env->set_lk_max_objects(st->env, 20000);
     st->env->set_lk_detect(st->env, DB_LOCK_DEFAULT);
-    st->env->set_cachesize(st->env, 0, 32 * 1024 * 1024, 1);
+    /* Berkeley DB adds a quarter for its own bookkeeping: 60 MiB of shared
+     * memory, most of the writer's 77 MiB peak RSS (the target is under
+     * 100 MiB). 32 MiB took 8% more CPU for a million Postfix lines. */
+    st->env->set_cachesize(st->env, 0, 48 * 1024 * 1024, 1);
     st->env->log_set_config(st->env, DB_LOG_AUTO_REMOVE, 1);
     st->env->set_lg_bsize(st->env, 4 * 1024 * 1024);
     /* A commit writes the log but does not wait for the disk: a killed
