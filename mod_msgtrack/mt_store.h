@@ -23,7 +23,7 @@
  *             (hop key, seq of its first event: 8 + 4 bytes big-endian) ->
  *             a version byte, the count, and each event length-prefixed
  *   and the secondary indexes of messages, plain B-trees whose keys end
- *   with the hop's key (their data), kept in step with messages by the
+ *   with the hop's key (their data is empty), kept in step with messages by the
  *   writer in the same transaction (mt_store_msg_put, mt_store_msg_del):
  *   by_sender     H(lower(sender)) first(8) key(8)
  *   by_recipient  H(lower(address)) first(8) key(8), for every recipient

@@ -1019,13 +1019,13 @@ static void test_verify(apr_pool_t *p, const char *dir)
     be64(k + 8, 0x8000000000000000ULL + 5);
     be64(k + 16, 999);
     be64(pk, 999);
-    ok(raw_op(dir, "by_sender", k, 24, pk, 8, NULL, NULL) == 0, "verify: bogus entry planted");
+    ok(raw_op(dir, "by_sender", k, 24, "", 0, NULL, NULL) == 0, "verify: bogus entry planted");
     be64(k, mt_store_value_hash("wrong@example.org", 17, 1));
     be64(k + 8, 0x8000000000000000ULL + 100);
     be64(k + 16, m.key);
     be64(pk, m.key);
     ok(raw_op(dir, "by_sender", k, 24, pk, 8, NULL, NULL) == 0,
-       "verify: an entry for a hop that does not derive it");
+       "verify: an entry for a hop that does not derive it, with data");
     be64(k, 0x8000000000000000ULL + 100);
     be64(k + 8, m.key);
     ok(raw_op(dir, "by_time", k, 16, NULL, 0, NULL, NULL) == 0,
@@ -1055,6 +1055,8 @@ static void test_verify(apr_pool_t *p, const char *dir)
                          hx(p, "bogus@example.org", 1)),
             apr_psprintf(p, "by_sender: entry for hop %" APR_UINT64_T_FMT
                          " (%s) does not match the hop", m.key, hx(p, "wrong@example.org", 1)),
+            apr_psprintf(p, "by_sender: entry for hop %" APR_UINT64_T_FMT
+                         " (%s) has data", m.key, hx(p, "wrong@example.org", 1)),
             apr_psprintf(p, "by_time: hop %" APR_UINT64_T_FMT " has no entry (first 100)",
                          m.key),
             apr_psprintf(p, "by_sender: entry for hop %" APR_UINT64_T_FMT
