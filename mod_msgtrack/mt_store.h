@@ -23,13 +23,18 @@
  *             (hop key, seq of its first event: 8 + 4 bytes big-endian) ->
  *             a version byte, the count, and each event length-prefixed
  *   and the secondary indexes of messages, plain B-trees whose keys end
- *   with the hop's key (their data), kept in step with messages by the
+ *   with the hop's key (their data is empty), kept in step with messages by the
  *   writer in the same transaction (mt_store_msg_put, mt_store_msg_del):
- *   by_sender     lower(sender) NUL first(8) key(8)
- *   by_recipient  lower(address) NUL first(8) key(8), for every recipient
+ *   by_sender     H(lower(sender)) first(8) key(8)
+ *   by_recipient  H(lower(address)) first(8) key(8), for every recipient
  *                 address and root address of the hop, once each
- *   by_msgid      'm' message-id NUL first(8) key(8), and
- *                 'r' ref-message-id NUL first(8) key(8) for notifications
+ *   by_msgid      'm' H(message-id) first(8) key(8), and
+ *                 'r' H(ref-message-id) first(8) key(8) for notifications
+ *                 where H(v) is mt_store_value_hash(v), 8 bytes big-endian:
+ *                 a scan for a value returns the hops of every value with
+ *                 its hash, and readers check the value on the hop (two
+ *                 values of a site share a hash with odds of about 2^-64
+ *                 per pair)
  *   by_time       first(8) key(8)
  *   by_hop        kind(1) lower(host) NUL local-id NUL [message-id NUL]
  *                 first(8) key(8): finds the current hop of a Postfix queue
@@ -44,7 +49,7 @@
 #include <apr_time.h>
 
 /** The on-disk format this build reads and writes. */
-#define MT_STORE_FORMAT 2
+#define MT_STORE_FORMAT 3
 
 typedef struct mt_store_t mt_store_t;
 typedef struct mt_txn_t mt_txn_t;
@@ -252,6 +257,11 @@ int mt_store_hop_find(mt_txn_t *txn, apr_pool_t *p, int kind, const char *host,
                       const char **err);
 
 /** The secondary indexes a scan can use. */
+/** The 64-bit hash that stands for a value in by_sender, by_recipient and
+ *  by_msgid: of the @a n bytes of @a s, ASCII-lower-cased first when
+ *  @a lower (addresses). Part of the on-disk format. */
+unsigned long long mt_store_value_hash(const char *s, apr_size_t n, int lower);
+
 typedef enum {
     MT_IX_SENDER,      /**< value: an address, case-insensitive */
     MT_IX_RECIPIENT,   /**< value: an address, case-insensitive */
@@ -262,7 +272,9 @@ typedef enum {
 
 /** Call @a cb for every hop in index @a ix whose value is @a value and whose
  *  first time is in [@a start, @a end], in ascending time; a B-tree range
- *  scan. A non-zero return from @a cb stops the scan. */
+ *  scan. The indexes hold a hash of the value (mt_store_value_hash): a hop
+ *  of another value with the same hash comes too, so callers check the
+ *  value on the hop. A non-zero return from @a cb stops the scan. */
 typedef int (*mt_hop_cb)(void *baton, apr_uint64_t key, apr_time_t first);
 const char *mt_store_scan(mt_txn_t *txn, apr_pool_t *p, mt_index_e ix, const char *value,
                           apr_time_t start, apr_time_t end, mt_hop_cb cb, void *baton);

@@ -67,6 +67,13 @@ static mt_store_file_t sample_file(unsigned long long ino, unsigned long long of
  * the store's back (the store must be closed): put when @a data is given,
  * get into @a out (@a *olen: its size, then the record's), otherwise delete.
  * No secondaries are associated here, so they do not follow. */
+/* How verify names a value in by_sender, by_recipient, by_msgid: its hash. */
+static const char *hx(apr_pool_t *p, const char *v, int lower)
+{
+    return apr_psprintf(p, "#%016" APR_UINT64_T_HEX_FMT,
+                        (apr_uint64_t)mt_store_value_hash(v, strlen(v), lower));
+}
+
 static int raw_op(const char *dir, const char *name, const void *key, unsigned klen,
                   const void *data, unsigned dlen, void *out, unsigned *olen)
 {
@@ -1008,17 +1015,17 @@ static void test_verify(apr_pool_t *p, const char *dir)
 
     /* A bogus entry in by_sender; a hop deleted behind its secondaries' back;
      * garbage in place of a hop. */
-    memcpy(k, "bogus@example.org", 18);
-    be64(k + 18, 0x8000000000000000ULL + 5);
-    be64(k + 26, 999);
+    be64(k, mt_store_value_hash("Bogus@example.org", 17, 1));
+    be64(k + 8, 0x8000000000000000ULL + 5);
+    be64(k + 16, 999);
     be64(pk, 999);
-    ok(raw_op(dir, "by_sender", k, 34, pk, 8, NULL, NULL) == 0, "verify: bogus entry planted");
-    memcpy(k, "wrong@example.org", 18);
-    be64(k + 18, 0x8000000000000000ULL + 100);
-    be64(k + 26, m.key);
+    ok(raw_op(dir, "by_sender", k, 24, "", 0, NULL, NULL) == 0, "verify: bogus entry planted");
+    be64(k, mt_store_value_hash("wrong@example.org", 17, 1));
+    be64(k + 8, 0x8000000000000000ULL + 100);
+    be64(k + 16, m.key);
     be64(pk, m.key);
-    ok(raw_op(dir, "by_sender", k, 34, pk, 8, NULL, NULL) == 0,
-       "verify: an entry for a hop that does not derive it");
+    ok(raw_op(dir, "by_sender", k, 24, pk, 8, NULL, NULL) == 0,
+       "verify: an entry for a hop that does not derive it, with data");
     be64(k, 0x8000000000000000ULL + 100);
     be64(k + 8, m.key);
     ok(raw_op(dir, "by_time", k, 16, NULL, 0, NULL, NULL) == 0,
@@ -1044,19 +1051,22 @@ static void test_verify(apr_pool_t *p, const char *dir)
     }
     {
         const char *want[] = {
-            "by_sender: entry for hop 999 (bogus@example.org) has no hop",
+            apr_psprintf(p, "by_sender: entry for hop 999 (%s) has no hop",
+                         hx(p, "bogus@example.org", 1)),
             apr_psprintf(p, "by_sender: entry for hop %" APR_UINT64_T_FMT
-                         " (wrong@example.org) does not match the hop", m.key),
+                         " (%s) does not match the hop", m.key, hx(p, "wrong@example.org", 1)),
+            apr_psprintf(p, "by_sender: entry for hop %" APR_UINT64_T_FMT
+                         " (%s) has data", m.key, hx(p, "wrong@example.org", 1)),
             apr_psprintf(p, "by_time: hop %" APR_UINT64_T_FMT " has no entry (first 100)",
                          m.key),
             apr_psprintf(p, "by_sender: entry for hop %" APR_UINT64_T_FMT
-                         " (gone@example.org) has no hop", gone.key),
+                         " (%s) has no hop", gone.key, hx(p, "gone@example.org", 1)),
             apr_psprintf(p, "by_recipient: entry for hop %" APR_UINT64_T_FMT
-                         " (g1@example.org) has no hop", gone.key),
+                         " (%s) has no hop", gone.key, hx(p, "g1@example.org", 1)),
             apr_psprintf(p, "by_msgid: entry for hop %" APR_UINT64_T_FMT
-                         " (m <gone@x>) has no hop", gone.key),
+                         " (m %s) has no hop", gone.key, hx(p, "<gone@x>", 0)),
             apr_psprintf(p, "by_msgid: entry for hop %" APR_UINT64_T_FMT
-                         " (r <good@x>) has no hop", gone.key),
+                         " (r %s) has no hop", gone.key, hx(p, "<good@x>", 0)),
             apr_psprintf(p, "by_time: entry for hop %" APR_UINT64_T_FMT
                          " (first 200) has no hop", gone.key),
             apr_psprintf(p, "by_hop: entry for hop %" APR_UINT64_T_FMT
@@ -1727,6 +1737,26 @@ int main(int argc, const char *const *argv)
     apr_app_initialize(&argc, &argv, NULL);
     apr_pool_create(&p, NULL);
     dir = tmpdir_make(p, "mt-store");
+
+    /* The value hash is part of the on-disk format: pinned. */
+    {
+        static const struct {
+            const char *v;
+            int lower;
+            unsigned long long h;
+        } vh[] = {
+            { "", 0, 0xefd01f60ba992926ULL },
+            { "alice@example.org", 0, 0x2562c6bf020af5e0ULL },
+            { "Alice@Example.ORG", 1, 0x2562c6bf020af5e0ULL },
+            { "<a@b>", 0, 0x5727b93e3b1d84a3ULL },
+        };
+        size_t i;
+        for (i = 0; i < NELTS(vh); i++)
+            ok(mt_store_value_hash(vh[i].v, strlen(vh[i].v), vh[i].lower) == vh[i].h,
+               "value hash of '%s'%s", vh[i].v, vh[i].lower ? " lower-cased" : "");
+        ok(mt_store_value_hash("Alice@Example.ORG", 17, 0) != 0x2562c6bf020af5e0ULL,
+           "value hash: case counts unless lower-cased");
+    }
 
     /* Readers never create. */
     err = mt_store_open(p, apr_pstrcat(p, dir, "/none", NULL), MT_STORE_READER, &rd);
