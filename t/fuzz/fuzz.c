@@ -229,6 +229,7 @@ apr_pool_t *fuzz_global_pool(void)
 
 apr_pool_t *fuzz_input_begin(void)
 {
+    fuzz_init();
     (void)blocks_of(input_pool);    /* its cleanup first, so it runs last */
     return input_pool;
 }
@@ -245,10 +246,13 @@ const mt_parse_opts_t *fuzz_parse_opts(void)
 
 /* ------------------------------------------------------------------ lines */
 
-size_t fuzz_each_line(const uint8_t *data, size_t size, fuzz_line_fn *fn, void *baton)
+size_t fuzz_each_line(apr_pool_t *p, const uint8_t *data, size_t size, fuzz_line_fn *fn,
+                      void *baton)
 {
     size_t start = 0, count = 0;
+    apr_pool_t *line_pool;
 
+    apr_pool_create(&line_pool, p);
     while (start < size) {
         const uint8_t *nl = memchr(data + start, '\n', size - start);
         size_t end = nl ? (size_t)(nl - data) : size, len = end - start;
@@ -262,8 +266,9 @@ size_t fuzz_each_line(const uint8_t *data, size_t size, fuzz_line_fn *fn, void *
                 abort();
             memcpy(line, data + start, len);
             line[len] = '\0';
-            fn(baton, line);
+            fn(baton, line, line_pool);
             free(line);
+            apr_pool_clear(line_pool);
             count++;
         }
         start = end + 1;

@@ -21,8 +21,13 @@
 #include "mt_logrec.h"
 #include "mt_parse.h"
 
-/** Once per process (LLVMFuzzerInitialize): APR, a fixed time zone with
- *  daylight saving time (Europe/Berlin, unless TZ is set), the pools. */
+/** libFuzzer's entry point, which every target defines. */
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/** Once per process: APR, a fixed time zone with daylight saving time
+ *  (Europe/Berlin, unless TZ is set), the pools. fuzz_input_begin() calls
+ *  it, so a target needs no LLVMFuzzerInitialize of its own unless it sets
+ *  up more (and then calls this first). */
 void fuzz_init(void);
 
 /** A pool that lives as long as the process (schemas, per-run state). */
@@ -39,9 +44,11 @@ const mt_parse_opts_t *fuzz_parse_opts(void);
 /** Calls @a fn for each line of @a data as msgtrack-index reads them: split
  *  at '\n', one trailing '\r' removed, NUL-terminated, in a heap block of
  *  exactly that size (so ASan sees a read past the NUL), empty lines
- *  skipped. Returns the number of lines passed. */
-typedef void fuzz_line_fn(void *baton, const char *line);
-size_t fuzz_each_line(const uint8_t *data, size_t size, fuzz_line_fn *fn, void *baton);
+ *  skipped; with a pool for the line, a child of @a p cleared after each
+ *  line. Returns the number of lines passed. */
+typedef void fuzz_line_fn(void *baton, const char *line, apr_pool_t *line_pool);
+size_t fuzz_each_line(apr_pool_t *p, const uint8_t *data, size_t size, fuzz_line_fn *fn,
+                      void *baton);
 
 /** A parser's answer must keep mt_parse.h's contract: rc is 1, 0 or -1; 1
  *  comes with a record of @a format, -1 with a reason, 0 and -1 with no

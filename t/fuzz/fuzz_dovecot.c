@@ -5,19 +5,7 @@
  * and reads every string of a record. */
 #include "fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static apr_pool_t *line_pool;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc; (void)argv;
-    fuzz_init();
-    return 0;
-}
-
-static void one_line(void *baton, const char *line)
+static void one_line(void *baton, const char *line, apr_pool_t *line_pool)
 {
     mt_logrec_t rec;
     const char *why = NULL;
@@ -27,14 +15,11 @@ static void one_line(void *baton, const char *line)
     mt_logrec_clear(&rec);
     rc = mt_parse_dovecot_line(fuzz_parse_opts(), line, line_pool, &rec, &why);
     fuzz_check_parse(rc, &rec, why, MT_FORMAT_DOVECOT, line);
-    apr_pool_clear(line_pool);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    apr_pool_t *p = fuzz_input_begin();
-    apr_pool_create(&line_pool, p);
-    fuzz_each_line(data, size, one_line, NULL);
+    fuzz_each_line(fuzz_input_begin(), data, size, one_line, NULL);
     fuzz_input_end();
     return 0;
 }

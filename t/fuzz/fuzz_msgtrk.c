@@ -10,25 +10,12 @@
 #include <string.h>
 #include "fuzz.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static apr_pool_t *line_pool;
-static mt_msgtrk_state_t *state;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc; (void)argv;
-    fuzz_init();
-    return 0;
-}
-
-static void one_line(void *baton, const char *line)
+static void one_line(void *baton, const char *line, apr_pool_t *line_pool)
 {
     mt_logrec_t rec;
     const char *why = NULL;
+    mt_msgtrk_state_t *state = baton;
     int rc;
-    (void)baton;
 
     mt_logrec_clear(&rec);
     rc = mt_parse_msgtrk_line(state, fuzz_parse_opts(), line, line_pool, &rec, &why);
@@ -39,15 +26,12 @@ static void one_line(void *baton, const char *line)
     fuzz_check_parse(rc, &rec, why, MT_FORMAT_MSGTRK, line);
     if (rc == 1)
         FUZZ_ASSERT(rec.msgtrk_event_id != NULL, "row without event-id: %s", line);
-    apr_pool_clear(line_pool);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     apr_pool_t *p = fuzz_input_begin();
-    state = mt_msgtrk_state_create(p);
-    apr_pool_create(&line_pool, p);
-    fuzz_each_line(data, size, one_line, NULL);
+    fuzz_each_line(p, data, size, one_line, mt_msgtrk_state_create(p));
     fuzz_input_end();
     return 0;
 }

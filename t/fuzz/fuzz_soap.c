@@ -29,7 +29,6 @@
 #endif
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static mt_schema_set_t *schemas;
 static int verbose;

@@ -13,23 +13,12 @@
 #include "mt_syslog.h"
 #include "mt_time.h"
 
-int LLVMFuzzerInitialize(int *argc, char ***argv);
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
 /* 0001-01-01T00:00:00Z and 9999-12-31T23:59:59.999999Z */
 #define FIRST_XS MT_TIME_MIN
 #define LAST_XS ((apr_time_t)253402300799LL * APR_USEC_PER_SEC + 999999)
 
-static apr_pool_t *line_pool;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc; (void)argv;
-    fuzz_init();
-    return 0;
-}
-
-static void check_syslog(const char *line, const mt_syslog_clock_t *clock)
+static void check_syslog(apr_pool_t *line_pool, const char *line,
+                         const mt_syslog_clock_t *clock)
 {
     mt_syslog_line_t sl;
     const char *why = NULL;
@@ -51,29 +40,26 @@ static void check_syslog(const char *line, const mt_syslog_clock_t *clock)
         (void)strlen(sl.program);
 }
 
-static void one_line(void *baton, const char *line)
+static void one_line(void *baton, const char *line, apr_pool_t *line_pool)
 {
     mt_syslog_clock_t inferred = { 0, apr_time_from_sec(1795176000) };
     mt_syslog_clock_t year = { 2026, 0 };
     apr_time_t t, back;
     (void)baton;
 
-    check_syslog(line, &inferred);
-    check_syslog(line, &year);
+    check_syslog(line_pool, line, &inferred);
+    check_syslog(line_pool, line, &year);
 
     if (mt_time_parse_xs(line, &t) == 0 && t >= FIRST_XS && t <= LAST_XS) {
         const char *s = mt_time_format_xs(line_pool, t);
         FUZZ_ASSERT(mt_time_parse_xs(s, &back) == 0 && back == t,
                     "'%s' formatted as '%s' does not parse back", line, s);
     }
-    apr_pool_clear(line_pool);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-    apr_pool_t *p = fuzz_input_begin();
-    apr_pool_create(&line_pool, p);
-    fuzz_each_line(data, size, one_line, NULL);
+    fuzz_each_line(fuzz_input_begin(), data, size, one_line, NULL);
     fuzz_input_end();
     return 0;
 }
