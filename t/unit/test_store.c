@@ -1677,6 +1677,18 @@ static const char *fast_tmpdir(apr_pool_t *p)
     return dir;
 }
 
+/* Runs @a test in a directory and a pool of its own, removed afterwards. */
+static void in_scratch(apr_pool_t *p, void (*test)(apr_pool_t *, const char *))
+{
+    const char *dir = fast_tmpdir(p);
+    apr_pool_t *sp;
+
+    apr_pool_create(&sp, p);
+    test(sp, dir);
+    apr_pool_destroy(sp);
+    tmpdir_remove(p, dir);
+}
+
 static void test_hops(apr_pool_t *p)
 {
     const char *dir = fast_tmpdir(p), *err;
@@ -1701,29 +1713,10 @@ static void test_hops(apr_pool_t *p)
     apr_pool_destroy(sp);
     tmpdir_remove(p, dir);
 
-    dir = fast_tmpdir(p);
-    apr_pool_create(&sp, p);
-    test_purge(sp, dir);
-    apr_pool_destroy(sp);
-    tmpdir_remove(p, dir);
-
-    dir = fast_tmpdir(p);
-    apr_pool_create(&sp, p);
-    test_verify(sp, dir);
-    apr_pool_destroy(sp);
-    tmpdir_remove(p, dir);
-
-    dir = fast_tmpdir(p);
-    apr_pool_create(&sp, p);
-    test_chunks(sp, dir);
-    apr_pool_destroy(sp);
-    tmpdir_remove(p, dir);
-
-    dir = fast_tmpdir(p);
-    apr_pool_create(&sp, p);
-    test_chunk_damage(sp, dir);
-    apr_pool_destroy(sp);
-    tmpdir_remove(p, dir);
+    in_scratch(p, test_purge);
+    in_scratch(p, test_verify);
+    in_scratch(p, test_chunks);
+    in_scratch(p, test_chunk_damage);
 }
 
 int main(int argc, const char *const *argv)
