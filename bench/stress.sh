@@ -233,6 +233,18 @@ validate() { # NAME: validate the sampled answers; prints "valid N invalid M"
     grep -v '^valid ' "$W/wrk/$1.check" | head -5 | sed 's/^/    /' >&2 || true
     tail -n 1 "$W/wrk/$1.check"
 }
+# check_samples NAME: the figure and the check of a phase's sampled answers.
+check_samples() {
+    local v
+    v=$(validate "$1"); figure "$1: sampled answers" "$v"
+    check "$1: every sampled answer is schema-valid" [ "${v##* }" = 0 ]
+}
+# check_no_bdb NAME MARK: no Berkeley DB line in error_log since MARK (shown if any).
+check_no_bdb() {
+    local n
+    n=$(bdb_lines "$2"); check "$1: no Berkeley DB error in error_log ($n)" [ "$n" = 0 ]
+    [ "$n" = 0 ] || show_bdb "$2"
+}
 
 report_load() { # NAME: print a phase's load figures
     local n=$1
@@ -300,10 +312,8 @@ check "live: follow is running" follow_alive
 check "live: requests were answered" [ "$(wrk_get live requests)" -gt 0 ]
 check "live: no 5xx" [ "$(wrk_5xx live)" = 0 ]
 check "live: every answer is a 200 NoError" [ "$(wrk_not_noerror live)" = 0 ]
-n=$(bdb_lines "$mark"); check "live: no Berkeley DB error in error_log ($n)" [ "$n" = 0 ]
-[ "$n" = 0 ] || show_bdb "$mark"
-v=$(validate live); figure "live: sampled answers" "$v"
-check "live: every sampled answer is schema-valid" [ "${v##* }" = 0 ]
+check_no_bdb live "$mark"
+check_samples live
 
 echo
 echo "== 2. kill -9 httpd children under load: $KILL_SECS s, one kill a second"
@@ -331,8 +341,7 @@ check "kills: no 5xx" [ "$(wrk_5xx kills)" = 0 ]
 check "kills: no request timed out (nothing hung)" [ "$(wrk_get kills errors 11)" = 0 ]
 n=$(bdb_lines "$mark"); figure "kills: Berkeley DB lines in error_log" "$n"
 log_since "$mark" | grep -E 'Berkeley DB|BDB[0-9]' | sort | uniq -c | sort -rn | head -5 | sed 's/^/    /' || true
-v=$(validate kills); figure "kills: sampled answers" "$v"
-check "kills: every sampled answer is schema-valid" [ "${v##* }" = 0 ]
+check_samples kills
 # Afterwards every request is answered from the index again, once follow has
 # recovered it (when a child died inside Berkeley DB) and the children
 # stuck in the old environment have left (10 s, mt_index_watch): 2 s of
@@ -365,10 +374,8 @@ report_load graceful
 check "graceful: no 5xx" [ "$(wrk_5xx graceful)" = 0 ]
 check "graceful: every answer is a 200 NoError" [ "$(wrk_not_noerror graceful)" = 0 ]
 figure "graceful: failed requests (socket)" "$(wrk_socket_errors graceful)"
-n=$(bdb_lines "$mark"); check "graceful: no Berkeley DB error in error_log ($n)" [ "$n" = 0 ]
-[ "$n" = 0 ] || show_bdb "$mark"
-v=$(validate graceful); figure "graceful: sampled answers" "$v"
-check "graceful: every sampled answer is schema-valid" [ "${v##* }" = 0 ]
+check_no_bdb graceful "$mark"
+check_samples graceful
 
 echo
 echo "== the followed index against an offline ingest of the same log"
