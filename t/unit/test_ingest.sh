@@ -174,6 +174,12 @@ dump_hops "$db" "$tmp/f2"
 # and stops; so does an ingest, and its next run recovers the index.
 lines_in() { "$bin" --db "$1" stats --json 2>/dev/null |
              python3 -c 'import json,sys; print(json.load(sys.stdin)["lines"])' 2>/dev/null || echo 0; }
+stop_follow() { # pid: SIGTERM, up to 30 s to end (then SIGKILL, said); its exit status
+    kill -TERM "$1"
+    for _ in $(seq 300); do kill -0 "$1" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$1" 2>/dev/null && echo "# follow hung: killed"
+    wait "$1"
+}
 wait_lines() { # db lines: wait up to 60 s for the index to have read that many lines
     for _ in $(seq 120); do [ "$(lines_in "$1")" -ge "$2" ] && return 0; sleep 0.5; done
     return 1
@@ -206,10 +212,7 @@ if [ -f "$tmp/big.log" ] && [ -x "$die" ]; then
     wait_lines "$db" "$(wc -l < "$tmp/big.log")" &&
         pass "after the recovery follow indexes what is appended" ||
         flunk "after the recovery follow indexes what is appended" "$(cat "$tmp/recover.err")"
-    kill -TERM $fpid
-    for _ in $(seq 300); do kill -0 $fpid 2>/dev/null || break; sleep 0.1; done
-    kill -9 $fpid 2>/dev/null && echo "# follow hung: killed"
-    wait $fpid; rc=$?
+    stop_follow $fpid; rc=$?
     [ $rc = 0 ] && pass "follow ends cleanly on SIGTERM after recovering" ||
         flunk "follow ends cleanly on SIGTERM after recovering" "exit $rc"
     "$bin" --db "$tmp/recover-ref" ingest --year 2026 "$log" 2>/dev/null
@@ -285,10 +288,7 @@ wait_lines "$db" "$(wc -l < "$log")" && kill -0 $fpid 2>/dev/null &&
 grep -q 'Is a directory' "$tmp/retry.err" && grep -q 'starting again (1) in 1 s' "$tmp/retry.err" &&
     pass "the failure is said, and the pause" ||
     flunk "the failure is said, and the pause" "$(cat "$tmp/retry.err")"
-kill -TERM $fpid
-for _ in $(seq 300); do kill -0 $fpid 2>/dev/null || break; sleep 0.1; done
-kill -9 $fpid 2>/dev/null && echo "# follow hung: killed"
-wait $fpid; rc=$?
+stop_follow $fpid; rc=$?
 [ $rc = 0 ] && pass "and ends cleanly on SIGTERM" || flunk "and ends cleanly on SIGTERM" "exit $rc"
 dump_hops "$db" "$tmp/y1"
 same_file "what it read equals an offline ingest" "$tmp/s2" "$tmp/y1"
