@@ -91,7 +91,7 @@ struct mt_txn_t {
     DBC *rcur[SX_N];
     u_int32_t bulk_cap;
     /* The by_hop cursor of mt_store_hop_find, opened once and closed
-     * before the transaction ends (hop_cur_close). */
+     * before the transaction ends (cursors_close). */
     struct cur_t *hop_cur;
 };
 
@@ -404,7 +404,7 @@ const char *mt_store_begin(mt_store_t *st, apr_pool_t *p, mt_txn_t **out)
 static const char *counter(mt_txn_t *t, const char *name, unsigned long long *value, int bump,
                            apr_int64_t delta);
 static const char *events_flush(mt_txn_t *t, int all, apr_uint64_t msg);
-static void hop_cur_close(mt_txn_t *t);
+static void cursors_close(mt_txn_t *t);
 
 /* Forget the buffered events (their memory goes with the pool). */
 static void events_drop(mt_txn_t *t)
@@ -414,15 +414,12 @@ static void events_drop(mt_txn_t *t)
     t->last = NULL;
 }
 
-static void rcur_close_all(mt_txn_t *t);
-
 const char *mt_store_commit(mt_txn_t *t)
 {
     const char *err;
     int rc;
     if (!t || !t->txn)
         return NULL;
-    rcur_close_all(t);
     if ((err = events_flush(t, 1, 0)) != NULL) {
         mt_store_abort(t);
         return err;
@@ -437,7 +434,7 @@ const char *mt_store_commit(mt_txn_t *t)
         }
     }
     t->keys_taken = 0;
-    hop_cur_close(t);
+    cursors_close(t);
     rc = t->txn->commit(t->txn, 0);
     t->txn = NULL;
     return rc ? db_err_p(t->pool, t->store, "committing", rc) : NULL;
@@ -448,8 +445,7 @@ void mt_store_abort(mt_txn_t *t)
     if (t)
         events_drop(t);
     if (t && t->txn) {
-        rcur_close_all(t);
-        hop_cur_close(t);
+        cursors_close(t);
         t->txn->abort(t->txn);
         t->txn = NULL;
     }
@@ -1957,7 +1953,9 @@ int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
  * when the pages are larger (DB_BUFFER_SMALL says how much). */
 #define BULK_MIN 4096
 
-static void rcur_close_all(mt_txn_t *t)
+/* Every cursor the transaction kept (the writer's by_hop cursor, the
+ * readers' index cursors): closed before it commits or aborts. */
+static void cursors_close(mt_txn_t *t)
 {
     int i;
     for (i = 0; i < SX_N; i++) {
@@ -1965,6 +1963,7 @@ static void rcur_close_all(mt_txn_t *t)
             t->rcur[i]->close(t->rcur[i]);
         t->rcur[i] = NULL;
     }
+    hop_cur_close(t);
 }
 
 /* Read entries into @a d (its buffer grown as needed, in @a p): with @a key
