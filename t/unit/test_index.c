@@ -301,6 +301,11 @@ static void test_maintain(apr_pool_t *p, const char *root)
     apr_sleep(2000);
     is_int(mt_index_watch(ix, 1000, &why), 0,
            "watch: a long request on a store that did not fail is not stuck");
+    apr_sleep(6000);
+    is_int(mt_index_watch(ix, 1000, &why), 1,
+           "watch: six times the limit, it is stuck even on a store that did not fail");
+    like(why ? why : "", "/maintain, which has not failed (a process probably died",
+         "watch: saying so");
     mt_index_release(ref, 0);
 }
 
