@@ -181,6 +181,65 @@ static void write_escaped(mt_out_t *out, const char *s, int attr)
     mt_out_write(out, (const char *)run, (apr_size_t)(p - run));
 }
 
+/* Room for @a n more bytes in the buffer (flushing it first if need be):
+ * where to write them, or NULL when the sink is not buffered, failed, or
+ * @a n is more than the buffer holds. The caller adds to out->len. */
+static char *reserve(mt_out_t *out, apr_size_t n)
+{
+    if (!out->cap || out->failed)
+        return NULL;
+    if (n > out->cap - out->len) {
+        mt_out_flush(out);
+        if (out->failed || n > out->cap)
+            return NULL;
+    }
+    return out->buf + out->len;
+}
+
+/* write_escaped() into @a o, which has room for 6 bytes per byte of @a s
+ * (the longest replacement, "&quot;", for one byte); returns the end. */
+static char *escape_to(char *o, const char *s, int attr)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char mask = attr ? 2 : 1;
+
+    while (*p) {
+        const char *rep;
+        apr_size_t n;
+
+        if (plain[*p] & mask) {
+            *o++ = (char)*p++;
+            continue;
+        }
+        switch (*p) {
+        case '&': rep = "&amp;"; n = 5; break;
+        case '<': rep = "&lt;"; n = 4; break;
+        case '>': rep = "&gt;"; n = 4; break;
+        case '"': rep = attr ? "&quot;" : "\""; n = attr ? 6 : 1; break;
+        case '\t': rep = attr ? "&#9;" : "\t"; n = attr ? 4 : 1; break;
+        case '\n': rep = attr ? "&#10;" : "\n"; n = attr ? 5 : 1; break;
+        case '\r': rep = "&#13;"; n = 5; break;
+        default:
+            n = utf8_xml_char(p);
+            if (n == 0) {
+                memcpy(o, "\xEF\xBF\xBD", 3);     /* U+FFFD */
+                o += 3;
+                p++;
+            }
+            else {
+                memcpy(o, p, n);
+                o += n;
+                p += n;
+            }
+            continue;
+        }
+        memcpy(o, rep, n);
+        o += n;
+        p++;
+    }
+    return o;
+}
+
 void mt_out_text(mt_out_t *out, const char *s)
 {
     write_escaped(out, s, 0);
@@ -193,8 +252,26 @@ void mt_out_attr(mt_out_t *out, const char *s)
 
 void mt_out_element(mt_out_t *out, const char *qname, const char *text)
 {
-    apr_size_t n = strlen(qname);
+    apr_size_t n = strlen(qname), t = text ? strlen(text) : 0;
+    char *o;
 
+    /* In the buffer at once when it has room for the text escaped at worst. */
+    if (t < APR_SIZE_MAX / 8 - n && (o = reserve(out, 2 * n + 5 + 6 * t)) != NULL) {
+        char *start = o;
+        *o++ = '<';
+        memcpy(o, qname, n);
+        o += n;
+        *o++ = '>';
+        if (text)
+            o = escape_to(o, text, 0);
+        *o++ = '<';
+        *o++ = '/';
+        memcpy(o, qname, n);
+        o += n;
+        *o++ = '>';
+        out->len += (apr_size_t)(o - start);
+        return;
+    }
     mt_out_write(out, "<", 1);
     mt_out_write(out, qname, n);
     mt_out_write(out, ">", 1);

@@ -70,6 +70,35 @@ int main(int argc, const char *const *argv)
         is_str(mt_out_buffer_get(t, NULL), cases[i].text, "text: %s", cases[i].name);
         is_str(mt_out_buffer_get(a, NULL), cases[i].attr, "attr: %s", cases[i].name);
     }
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        /* An element written into a buffer with room (at once) and into
+         * one without (piece by piece): the same bytes. */
+        pieces_t big = { pool, "", mt_out_buffer_make(pool), 0, 0 };
+        pieces_t small = { pool, "", mt_out_buffer_make(pool), 0, 0 };
+        mt_out_t *b = mt_out_make_buffered(pool, pieces_write, &big, 4096);
+        mt_out_t *s = mt_out_make_buffered(pool, pieces_write, &small, 4);
+        const char *want = apr_pstrcat(pool, "<t:Subject>", cases[i].text, "</t:Subject>", NULL);
+        mt_out_puts(b, "x");
+        mt_out_element(b, "t:Subject", cases[i].in);
+        mt_out_flush(b);
+        mt_out_element(s, "t:Subject", cases[i].in);
+        mt_out_flush(s);
+        is_str(mt_out_buffer_get(big.all, NULL), apr_pstrcat(pool, "x", want, NULL),
+               "element, buffered: %s", cases[i].name);
+        is_str(mt_out_buffer_get(small.all, NULL), want, "element, small buffer: %s",
+               cases[i].name);
+    }
+    {
+        /* A NULL text: an empty element, in either way. */
+        pieces_t big = { pool, "", mt_out_buffer_make(pool), 0, 0 };
+        mt_out_t *b = mt_out_make_buffered(pool, pieces_write, &big, 4096);
+        mt_out_t *u = mt_out_buffer_make(pool);
+        mt_out_element(b, "t:S", NULL);
+        mt_out_flush(b);
+        mt_out_element(u, "t:S", NULL);
+        is_str(mt_out_buffer_get(big.all, NULL), "<t:S></t:S>", "element, buffered: NULL text");
+        is_str(mt_out_buffer_get(u, NULL), "<t:S></t:S>", "element, unbuffered: NULL text");
+    }
     {
         mt_out_t *o = mt_out_buffer_make(pool);
         apr_size_t len;
