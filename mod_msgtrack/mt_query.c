@@ -89,11 +89,20 @@ static mt_error_t *transient(apr_pool_t *p, const char *why)
 
 /* ------------------------------------------------------------------ report ids */
 
-/* RFC 3461 xtext (outside '!'..'~', '+', '=') and ',', the field separator. */
-static int needs_escape(unsigned char c)
-{
-    return c == '=' || c == ',' || c == '+' || c <= 0x20 || c >= 0x7F;
-}
+/* The bytes a report id escapes: RFC 3461 xtext (outside '!'..'~', '+', '=')
+ * and ',', the field separator. */
+static const unsigned char id_escaped[256] = {
+#define E16 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1
+    E16, E16,                                            /* 0x00-0x1F */
+    1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0,      /* 0x20: space + , */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,      /* 0x30: = */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,      /* 0x70: DEL */
+    E16, E16, E16, E16, E16, E16, E16, E16               /* 0x80-0xFF */
+#undef E16
+};
 
 /* Copy @a s escaped to @a o (room for three times its length); returns the end. */
 static char *id_copy(char *o, const char *s)
@@ -102,7 +111,7 @@ static char *id_copy(char *o, const char *s)
     const unsigned char *u;
 
     for (u = (const unsigned char *)(s ? s : ""); *u; u++) {
-        if (needs_escape(*u)) {
+        if (id_escaped[*u]) {
             *o++ = '+';
             *o++ = hex[*u >> 4];
             *o++ = hex[*u & 0xF];

@@ -442,6 +442,29 @@ static void test_report_ids(apr_pool_t *p)
     is_str(id.domain, "ex.org", "domain round-trips");
     is_int(id.key, 42, "key round-trips");
 
+    {
+        /* Every byte but NUL: escaped exactly when xtext or ',' says so. */
+        char all[256], *want = apr_palloc(p, 3 * 256 + 1), *w = want;
+        int c;
+        for (c = 1; c < 256; c++) {
+            all[c - 1] = (char)c;
+            if (c <= 0x20 || c >= 0x7F || c == '+' || c == '=' || c == ',')
+                w += apr_snprintf(w, 4, "+%02X", c);
+            else
+                *w++ = (char)c;
+        }
+        all[255] = '\0';
+        *w = '\0';
+        m.message_id = all;
+        m.host = "";
+        m.sender = "";
+        s = mt_query_report_id(p, &m);
+        is_str(s, apr_pstrcat(p, "Message-Id=", want, ",Server=,Internal-Id=42,Sender=,Domain=",
+                              NULL), "report id: every byte escaped by the rule, or kept");
+        ok(mt_query_parse_report_id(p, s, &id) == 0 && id.message_id
+           && strcmp(id.message_id, all) == 0, "report id: every byte round-trips");
+    }
+
     m.message_id = NULL;
     m.sender = "a\tb\x7f@x.org";
     m.key = APR_UINT64_C(18446744073709551615);
