@@ -337,6 +337,7 @@ const char *mt_ingest_open(mt_ingest_t *in, apr_pool_t *p, const char *path, mt_
     src->path = apr_pstrdup(p, path);
     src->cap = READ_CHUNK;
     src->buf = apr_palloc(p, src->cap);
+    src->popts.clock.cache = mt_syslog_cache_create(p);
     if (strcmp(path, "-") == 0) {
         src->is_stdin = 1;
         src->fd = 0;
