@@ -1368,6 +1368,7 @@ static const char *open_hops(mt_store_t *st)
 
 /* A secondary index change waiting for sx_apply(): a put, or a delete. */
 typedef struct {
+    apr_uint64_t head;          /* the key's first 8 bytes, big-endian, zero-padded */
     unsigned char ix, del;
     u_int32_t seq;              /* order of queueing: the last change of a key wins */
     u_int32_t ksize, dsize;
@@ -1386,6 +1387,14 @@ static void sx_queue(mt_txn_t *t, int ix, int del, const DBT *k, const DBT *d)
     op->seq = (u_int32_t)t->sx_ops->nelts;
     op->ksize = k->size;
     op->key = apr_pmemdup(t->pool, k->data, k->size);
+    if (k->size >= 8) {
+        op->head = get_u64(op->key);
+    }
+    else {
+        unsigned char b[8] = { 0 };
+        memcpy(b, op->key, k->size);
+        op->head = get_u64(b);
+    }
     op->dsize = d ? d->size : 0;
     op->data = d && d->size ? apr_pmemdup(t->pool, d->data, d->size) : NULL;
 }
@@ -1398,6 +1407,9 @@ static int sx_op_cmp(const void *a, const void *b)
 
     if (x->ix != y->ix)
         return x->ix < y->ix ? -1 : 1;
+    /* Keys that differ in their first 8 bytes sort as those do. */
+    if (x->head != y->head)
+        return x->head < y->head ? -1 : 1;
     if ((c = memcmp(x->key, y->key, n)) != 0)
         return c;
     if (x->ksize != y->ksize)
