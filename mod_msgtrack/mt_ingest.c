@@ -480,7 +480,7 @@ const char *mt_ingest_read(mt_ingest_t *in, mt_source_t *src)
                 line[len - 1] = '\0';
             if (!*line)
                 continue;
-            mt_logrec_clear(&rec);
+            rec.line = -1;      /* each parser clears the rest first */
             rc = parse(src, line, lp, &rec, &why);
             if (rc < 0) {
                 in->st.bad++;

@@ -1,4 +1,5 @@
 /* mt_syslog.c: timestamp, host and program of syslog-style lines */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -10,6 +11,16 @@
 static const char *const months[12] = {
     "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 };
+
+/* The month (0-11) named by the three letters at @a s, or 12. */
+static int month_of(const char *s)
+{
+    int mon;
+    for (mon = 0; mon < 12; mon++)
+        if (s[0] == months[mon][0] && s[1] == months[mon][1] && s[2] == months[mon][2])
+            break;
+    return mon;
+}
 
 static int two_digits(const char *s, int *v)
 {
@@ -166,8 +177,7 @@ static const char *classic_time(const char *s, const mt_syslog_clock_t *clock, a
     long usec = 0;
     apr_time_t ref;
 
-    for (mon = 0; mon < 12 && strncmp(s, months[mon], 3) != 0; mon++)
-        ;
+    mon = month_of(s);
     if (mon == 12 || s[3] != ' ')
         return NULL;
     s += 4;
@@ -242,6 +252,19 @@ static const char *word(apr_pool_t *p, const char **s)
     return apr_pstrmemdup(p, b, (apr_size_t)(e - b));
 }
 
+/* The decimal number at @a s (digits), as strtol() reads it: LONG_MAX when
+ * it is larger. */
+static long decimal(const char *s)
+{
+    long v = 0;
+    for (; apr_isdigit(*s); s++) {
+        if (v > (LONG_MAX - (*s - '0')) / 10)
+            return LONG_MAX;
+        v = v * 10 + (*s - '0');
+    }
+    return v;
+}
+
 /* "<PRI>1 TIMESTAMP HOST APP PROCID MSGID SD MSG" */
 static int rfc5424(apr_pool_t *p, const char *s, mt_syslog_line_t *out, const char **why)
 {
@@ -290,6 +313,7 @@ int mt_syslog_parse(apr_pool_t *p, const char *line, const mt_syslog_clock_t *cl
                     mt_syslog_line_t *out, const char **why)
 {
     const char *s = line, *tag_end, *first_end;
+    int tagish = 0;
 
     memset(out, 0, sizeof(*out));
     out->pid = -1;
@@ -306,12 +330,12 @@ int mt_syslog_parse(apr_pool_t *p, const char *line, const mt_syslog_clock_t *cl
         s++;
 
     /* host, unless the first word is already the program tag */
-    first_end = s + strcspn(s, " ");
+    for (first_end = s; *first_end && *first_end != ' '; first_end++)
+        if (*first_end == '[' || *first_end == '(' || *first_end == ':')
+            tagish = 1;
     if (!*first_end)
         return *why = "no program tag", -1;
-    if (first_end[-1] != ':' && !memchr(s, '[', (apr_size_t)(first_end - s))
-        && !memchr(s, '(', (apr_size_t)(first_end - s))
-        && !memchr(s, ':', (apr_size_t)(first_end - s))) {
+    if (!tagish) {
         out->host = apr_pstrmemdup(p, s, (apr_size_t)(first_end - s));
         s = first_end + 1;
     }
@@ -329,7 +353,7 @@ int mt_syslog_parse(apr_pool_t *p, const char *line, const mt_syslog_clock_t *cl
         while (lb > s && *lb != '[')
             lb--;
         if (*lb == '[' && apr_isdigit(lb[1])) {
-            out->pid = atol(lb + 1);
+            out->pid = decimal(lb + 1);
             out->program = apr_pstrmemdup(p, s, (apr_size_t)(lb - s));
         }
         else {

@@ -1,4 +1,5 @@
 /* test_syslog.c: the syslog prefix parser, mt_syslog_parse() (TAP) */
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -87,6 +88,10 @@ static const case_t utc_cases[] = {
       0, REF, 0, "2026-06-03T10:40:57Z", "mail", "prog", 1, "" },
     { "non-numeric bracket is not a pid", "Jun  3 10:40:57 mail prog[x]: m",
       0, REF, 0, "2026-06-03T10:40:57Z", "mail", "prog[x]", -1, "m" },
+    { "pid beyond a long: the largest", "Jun  3 10:40:57 mail prog[99999999999999999999]: m",
+      0, REF, 0, "2026-06-03T10:40:57Z", "mail", "prog", LONG_MAX, "m" },
+    { "pid: the digits before anything else", "Jun  3 10:40:57 mail prog[12x]: m",
+      0, REF, 0, "2026-06-03T10:40:57Z", "mail", "prog", 12, "m" },
     { "syslog via dovecot", "Jun  3 10:40:57 mail dovecot: lmtp(bob@example.org)<1><s>: Info: x",
       0, REF, 0, "2026-06-03T10:40:57Z", "mail", "dovecot", -1, "lmtp(bob@example.org)<1><s>: Info: x" },
     /* Dovecot's own log file: no host, the tag is what precedes ": " */
