@@ -2019,9 +2019,11 @@ int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
     b = apr_palloc(p, plen + 16);
     hop_prefix(b, kind, h, l, m);
     /* Entries sort by first, then key: the newest is the last one with the
-     * prefix, just before prefix + ff...ff. The writer looks up every new
-     * hop: one cursor serves the whole transaction. */
-    memset(b + plen, 0xff, 16);
+     * prefix. From the first one on (prefix + 00...00): a queue id not
+     * seen before, what the writer mostly looks up, takes one seek. The
+     * writer looks up every new hop: one cursor serves the whole
+     * transaction. */
+    memset(b + plen, 0, 16);
     if (!c) {
         c = apr_palloc(t->pool, sizeof(*c));
         if ((rc = cur_open(t, t->store->ix[SX_HOP], c, CUR_KEYS)) == 0)
@@ -2030,15 +2032,16 @@ int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
             cur_close(c);
     }
     if (rc == 0) {
-        rc = cur_seek(c, b, plen + 16);
-        if (rc == 0 && !has_prefix(c, b, plen))
-            rc = cur_get(c, DB_PREV);
-        else if (rc == DB_NOTFOUND)
-            rc = cur_get(c, DB_LAST);
-        if (rc == 0 && has_prefix(c, b, plen)) {
-            *key = get_u64((const unsigned char *)c->k.data + plen + 8);
-            found = 1;
+        for (rc = cur_seek(c, b, plen + 16);
+             rc == 0 && c->k.size >= plen && memcmp(c->k.data, b, plen) == 0;
+             rc = cur_get(c, DB_NEXT)) {
+            if (has_prefix(c, b, plen)) {
+                *key = get_u64((const unsigned char *)c->k.data + plen + 8);
+                found = 1;
+            }
         }
+        if (rc == DB_NOTFOUND)
+            rc = 0;
     }
     if (rc != 0 && rc != DB_NOTFOUND) {
         hop_cur_close(t);
