@@ -1422,49 +1422,33 @@ static int sx_op_cmp(const void *a, const void *b)
  * once for all its entries of the transaction instead of once per hop. */
 static const char *sx_apply(mt_txn_t *t)
 {
-    int i, ix = -1, rc = 0;
+    int i, rc = 0;
     sx_op_t *ops;
-    DBC *c = NULL;
 
     if (!t->sx_ops || t->sx_ops->nelts == 0)
         return NULL;
     ops = (sx_op_t *)(void *)t->sx_ops->elts;
     qsort(ops, (size_t)t->sx_ops->nelts, sizeof(sx_op_t), sx_op_cmp);
-    /* One cursor per index for all its changes (DB->put and DB->del open
-     * and close one each time). */
     for (i = 0; i < t->sx_ops->nelts && rc == 0; i++) {
+        DB *db = t->store->ix[ops[i].ix];
         DBT k, d;
-        if (ops[i].ix != ix) {
-            DB *db = t->store->ix[ops[i].ix];
-            if (c)
-                c->close(c);
-            c = NULL;
-            ix = ops[i].ix;
-            if ((rc = db->cursor(db, t->txn, &c, 0)) != 0)
-                break;
-        }
         memset(&k, 0, sizeof(k));
         memset(&d, 0, sizeof(d));
         k.data = ops[i].key;
         k.size = ops[i].ksize;
         if (ops[i].del) {
-            d.flags = DB_DBT_USERMEM | DB_DBT_PARTIAL;
-            if ((rc = c->get(c, &k, &d, DB_SET)) == 0)
-                rc = c->del(c, 0);
-            else if (rc == DB_NOTFOUND)
+            if ((rc = db->del(db, t->txn, &k, 0)) == DB_NOTFOUND)
                 rc = 0;
         }
         else {
             d.data = ops[i].data ? (void *)ops[i].data : (void *)"";
             d.size = ops[i].dsize;
-            rc = c->put(c, &k, &d, DB_KEYFIRST);
+            rc = db->put(db, t->txn, &k, &d, 0);
         }
     }
-    if (c)
-        c->close(c);
     apr_array_clear(t->sx_ops);
     return rc ? db_err_p(t->pool, t->store, apr_psprintf(t->pool, "updating %s",
-                                                        sx_name[ix]), rc) : NULL;
+                                                        sx_name[ops[i - 1].ix]), rc) : NULL;
 }
 
 /* Bring index @a ix from the keys of @a oldv to those of @a newv (either may
