@@ -337,6 +337,7 @@ const char *mt_ingest_open(mt_ingest_t *in, apr_pool_t *p, const char *path, mt_
     src->path = apr_pstrdup(p, path);
     src->cap = READ_CHUNK;
     src->buf = apr_palloc(p, src->cap);
+    src->popts.clock.cache = mt_syslog_cache_create(p);
     if (strcmp(path, "-") == 0) {
         src->is_stdin = 1;
         src->fd = 0;
@@ -479,7 +480,7 @@ const char *mt_ingest_read(mt_ingest_t *in, mt_source_t *src)
                 line[len - 1] = '\0';
             if (!*line)
                 continue;
-            mt_logrec_clear(&rec);
+            rec.line = -1;      /* each parser clears the rest first */
             rc = parse(src, line, lp, &rec, &why);
             if (rc < 0) {
                 in->st.bad++;

@@ -454,8 +454,7 @@ static int act_tail(apr_pool_t *p, const char *s, mt_logrec_t *rec, const char *
 static int parse_act(apr_pool_t *p, const char *s, int reject, mt_logrec_t *rec,
                      const char **why)
 {
-    const char *cls = s, *content, *q, *semi = NULL, *text = NULL;
-    apr_size_t n;
+    const char *cls = s, *content, *c, *q, *semi = NULL, *text = NULL;
     int header;
 
     content = strchr(s, ' ');
@@ -466,17 +465,18 @@ static int parse_act(apr_pool_t *p, const char *s, int reject, mt_logrec_t *rec,
         return 0;   /* info: body/mime-header/nested-header: not tracked */
     content++;
 
-    /* the last " from CLIENT;" followed by Postfix's own tail */
-    n = strlen(content);
-    for (q = n >= 6 ? content + n - 6 : NULL; q && q >= content; q = q > content ? q - 1 : NULL) {
-        if (*q != ' ' || memcmp(q, " from ", 6) != 0)
-            continue;
-        for (semi = q + 6; *semi && *semi != ';' && *semi != ' '; semi++)
+    /* The last " from CLIENT;" followed by Postfix's own tail: each
+     * " from " in turn (mostly there is one), the last that fits kept;
+     * act_tail() sets the record's sender and recipient only when it fits. */
+    for (c = strstr(content, " from "), q = NULL; c; c = strstr(c + 1, " from ")) {
+        const char *ctext, *csemi;
+        for (csemi = c + 6; *csemi && *csemi != ';' && *csemi != ' '; csemi++)
             ;
-        if (*semi != ';' || semi == q + 6)
+        if (*csemi != ';' || csemi == c + 6 || act_tail(p, csemi + 1, rec, &ctext) != 0)
             continue;
-        if (act_tail(p, semi + 1, rec, &text) == 0)
-            break;
+        q = c;
+        semi = csemi;
+        text = ctext;
     }
     if (!q)
         return *why = reject ? "reject line without from CLIENT;" : "header line without from CLIENT;", -1;

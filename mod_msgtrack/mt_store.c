@@ -93,6 +93,10 @@ struct mt_txn_t {
     /* The by_hop cursor of mt_store_hop_find, opened once and closed
      * before the transaction ends (cursors_close). */
     struct cur_t *hop_cur;
+    /* Secondary index changes not made yet (sx_op_t, in the transaction's
+     * pool): sx_apply() makes them, index by index in key order, before the
+     * transaction commits and before it reads an index. */
+    apr_array_header_t *sx_ops;
 };
 
 #define FORMAT_KEY "format"
@@ -405,6 +409,7 @@ static const char *counter(mt_txn_t *t, const char *name, unsigned long long *va
                            apr_int64_t delta);
 static const char *events_flush(mt_txn_t *t, int all, apr_uint64_t msg);
 static void cursors_close(mt_txn_t *t);
+static const char *sx_apply(mt_txn_t *t);
 
 /* Forget the buffered events (their memory goes with the pool). */
 static void events_drop(mt_txn_t *t)
@@ -420,7 +425,7 @@ const char *mt_store_commit(mt_txn_t *t)
     int rc;
     if (!t || !t->txn)
         return NULL;
-    if ((err = events_flush(t, 1, 0)) != NULL) {
+    if ((err = sx_apply(t)) != NULL || (err = events_flush(t, 1, 0)) != NULL) {
         mt_store_abort(t);
         return err;
     }
@@ -442,8 +447,10 @@ const char *mt_store_commit(mt_txn_t *t)
 
 void mt_store_abort(mt_txn_t *t)
 {
-    if (t)
+    if (t) {
         events_drop(t);
+        t->sx_ops = NULL;
+    }
     if (t && t->txn) {
         cursors_close(t);
         t->txn->abort(t->txn);
@@ -1359,13 +1366,98 @@ static const char *open_hops(mt_store_t *st)
     return NULL;
 }
 
+/* A secondary index change waiting for sx_apply(): a put, or a delete. */
+typedef struct {
+    apr_uint64_t head;          /* the key's first 8 bytes, big-endian, zero-padded */
+    unsigned char ix, del;
+    u_int32_t seq;              /* order of queueing: the last change of a key wins */
+    u_int32_t ksize, dsize;
+    unsigned char *key, *data;
+} sx_op_t;
+
+static void sx_queue(mt_txn_t *t, int ix, int del, const DBT *k, const DBT *d)
+{
+    sx_op_t *op;
+
+    if (!t->sx_ops)
+        t->sx_ops = apr_array_make(t->pool, 1024, sizeof(sx_op_t));
+    op = apr_array_push(t->sx_ops);
+    op->ix = (unsigned char)ix;
+    op->del = (unsigned char)del;
+    op->seq = (u_int32_t)t->sx_ops->nelts;
+    op->ksize = k->size;
+    op->key = apr_pmemdup(t->pool, k->data, k->size);
+    if (k->size >= 8) {
+        op->head = get_u64(op->key);
+    }
+    else {
+        unsigned char b[8] = { 0 };
+        memcpy(b, op->key, k->size);
+        op->head = get_u64(b);
+    }
+    op->dsize = d ? d->size : 0;
+    op->data = d && d->size ? apr_pmemdup(t->pool, d->data, d->size) : NULL;
+}
+
+static int sx_op_cmp(const void *a, const void *b)
+{
+    const sx_op_t *x = a, *y = b;
+    u_int32_t n = x->ksize < y->ksize ? x->ksize : y->ksize;
+    int c;
+
+    if (x->ix != y->ix)
+        return x->ix < y->ix ? -1 : 1;
+    /* Keys that differ in their first 8 bytes sort as those do. */
+    if (x->head != y->head)
+        return x->head < y->head ? -1 : 1;
+    if ((c = memcmp(x->key, y->key, n)) != 0)
+        return c;
+    if (x->ksize != y->ksize)
+        return x->ksize < y->ksize ? -1 : 1;
+    return (x->seq > y->seq) - (x->seq < y->seq);
+}
+
+/* Make the queued index changes. Sorted, each index's changes go to
+ * neighbouring keys one after the other, so a page is fetched and changed
+ * once for all its entries of the transaction instead of once per hop. */
+static const char *sx_apply(mt_txn_t *t)
+{
+    int i, rc = 0;
+    sx_op_t *ops;
+
+    if (!t->sx_ops || t->sx_ops->nelts == 0)
+        return NULL;
+    ops = (sx_op_t *)(void *)t->sx_ops->elts;
+    qsort(ops, (size_t)t->sx_ops->nelts, sizeof(sx_op_t), sx_op_cmp);
+    for (i = 0; i < t->sx_ops->nelts && rc == 0; i++) {
+        DB *db = t->store->ix[ops[i].ix];
+        DBT k, d;
+        memset(&k, 0, sizeof(k));
+        memset(&d, 0, sizeof(d));
+        k.data = ops[i].key;
+        k.size = ops[i].ksize;
+        if (ops[i].del) {
+            if ((rc = db->del(db, t->txn, &k, 0)) == DB_NOTFOUND)
+                rc = 0;
+        }
+        else {
+            d.data = ops[i].data ? (void *)ops[i].data : (void *)"";
+            d.size = ops[i].dsize;
+            rc = db->put(db, t->txn, &k, &d, 0);
+        }
+    }
+    apr_array_clear(t->sx_ops);
+    return rc ? db_err_p(t->pool, t->store, apr_psprintf(t->pool, "updating %s",
+                                                        sx_name[ops[i - 1].ix]), rc) : NULL;
+}
+
 /* Bring index @a ix from the keys of @a oldv to those of @a newv (either may
  * be NULL: no record): delete the keys that went, add the ones that came,
- * leave the others alone. 0 or a Berkeley DB error. */
+ * leave the others alone (queued: sx_apply() makes the changes). 0 or a
+ * Berkeley DB error. */
 static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_view_t *oldv,
                      const msg_view_t *newv)
 {
-    DB *db = t->store->ix[ix];
     DBT ok, nk, k, dv;
     int rc = 0, i = 0, j = 0, no, nn;
 
@@ -1386,13 +1478,12 @@ static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_vie
         if (c < 0) {
             k.data = keys_at(&ok, i)->data;
             k.size = keys_at(&ok, i++)->size;
-            if ((rc = db->del(db, t->txn, &k, 0)) == DB_NOTFOUND)
-                rc = 0;
+            sx_queue(t, ix, 1, &k, NULL);
         }
         else if (c > 0) {
             k.data = keys_at(&nk, j)->data;
             k.size = keys_at(&nk, j++)->size;
-            rc = db->put(db, t->txn, &k, &dv, 0);
+            sx_queue(t, ix, 0, &k, &dv);
         }
         else {
             i++;
@@ -1903,6 +1994,8 @@ int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
     int rc = 0, found = 0;
     cur_t *c = t->hop_cur;
 
+    if ((*err = sx_apply(t)) != NULL)
+        return -1;
     h.p = host ? host : ""; h.n = strlen(h.p);
     l.p = local_id ? local_id : ""; l.n = strlen(l.p);
     m.p = message_id ? message_id : ""; m.n = strlen(m.p);
@@ -1910,9 +2003,11 @@ int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
     b = apr_palloc(p, plen + 16);
     hop_prefix(b, kind, h, l, m);
     /* Entries sort by first, then key: the newest is the last one with the
-     * prefix, just before prefix + ff...ff. The writer looks up every new
-     * hop: one cursor serves the whole transaction. */
-    memset(b + plen, 0xff, 16);
+     * prefix. From the first one on (prefix + 00...00): a queue id not
+     * seen before, what the writer mostly looks up, takes one seek. The
+     * writer looks up every new hop: one cursor serves the whole
+     * transaction. */
+    memset(b + plen, 0, 16);
     if (!c) {
         c = apr_palloc(t->pool, sizeof(*c));
         if ((rc = cur_open(t, t->store->ix[SX_HOP], c, CUR_KEYS)) == 0)
@@ -1921,15 +2016,16 @@ int mt_store_hop_find(mt_txn_t *t, apr_pool_t *p, int kind, const char *host,
             cur_close(c);
     }
     if (rc == 0) {
-        rc = cur_seek(c, b, plen + 16);
-        if (rc == 0 && !has_prefix(c, b, plen))
-            rc = cur_get(c, DB_PREV);
-        else if (rc == DB_NOTFOUND)
-            rc = cur_get(c, DB_LAST);
-        if (rc == 0 && has_prefix(c, b, plen)) {
-            *key = get_u64((const unsigned char *)c->k.data + plen + 8);
-            found = 1;
+        for (rc = cur_seek(c, b, plen + 16);
+             rc == 0 && c->k.size >= plen && memcmp(c->k.data, b, plen) == 0;
+             rc = cur_get(c, DB_NEXT)) {
+            if (has_prefix(c, b, plen)) {
+                *key = get_u64((const unsigned char *)c->k.data + plen + 8);
+                found = 1;
+            }
         }
+        if (rc == DB_NOTFOUND)
+            rc = 0;
     }
     if (rc != 0 && rc != DB_NOTFOUND) {
         hop_cur_close(t);
@@ -2110,7 +2206,8 @@ const char *mt_store_scan(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const ch
 
     if (start > end)
         return NULL;
-    if ((err = scan_from(t, p, which, value, start, &ix, &b, &plen)) != NULL)
+    if ((err = sx_apply(t)) != NULL
+        || (err = scan_from(t, p, which, value, start, &ix, &b, &plen)) != NULL)
         return err;
     return bulk_scan(t, p, ix, b, plen, end, cb, baton);
 }
@@ -2124,7 +2221,8 @@ const char *mt_store_keys(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const ch
     DBT k, d;
     int ix, rc = 0;
 
-    if ((err = scan_from(t, p, which, value, APR_INT64_MIN, &ix, &b, &plen)) != NULL)
+    if ((err = sx_apply(t)) != NULL
+        || (err = scan_from(t, p, which, value, APR_INT64_MIN, &ix, &b, &plen)) != NULL)
         return err;
     if (!t->rcur[ix])
         rc = t->store->ix[ix]->cursor(t->store->ix[ix], t->txn, &t->rcur[ix], 0);
@@ -2643,6 +2741,8 @@ const char *mt_store_stats(mt_txn_t *t, apr_pool_t *p, mt_store_stats_t *s)
     int rc, any = 0;
 
     memset(s, 0, sizeof(*s));
+    if ((err = sx_apply(t)) != NULL)
+        return err;
     /* Hops by kind and the newest last time: the head of every hop. */
     if ((rc = cur_open(t, st->messages, &c, CUR_HEAD)) == 0) {
         for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {

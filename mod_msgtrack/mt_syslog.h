@@ -21,6 +21,15 @@
 #include <apr_pools.h>
 #include <apr_time.h>
 
+/** Conversions of year-less local timestamps remembered from line to
+ *  line (mt_syslog_cache_create()): one mktime() per local hour instead of
+ *  one per line, and the year of the reference worked out once. Results
+ *  are those of the conversion without it: an hour within three hours of a
+ *  change of the UTC offset (a daylight saving switch, where local times
+ *  repeat or do not exist) is converted line by line as before. One cache
+ *  serves one thread; it assumes the process's TZ does not change. */
+typedef struct mt_syslog_cache_t mt_syslog_cache_t;
+
 /** How year-less local timestamps are placed in time. */
 typedef struct {
     /** Year given with --year, or 0 to infer it from @a reference. */
@@ -29,7 +38,12 @@ typedef struct {
      *  it (by more than a day), which places a December line read in January
      *  in the previous year. 0: use the current time. */
     apr_time_t reference;
+    /** Remembered conversions, or NULL: each line converts its own. */
+    mt_syslog_cache_t *cache;
 } mt_syslog_clock_t;
+
+/** A cache for mt_syslog_clock_t, allocated in @a p. */
+mt_syslog_cache_t *mt_syslog_cache_create(apr_pool_t *p);
 
 typedef struct {
     apr_time_t time;        /**< UTC microseconds */

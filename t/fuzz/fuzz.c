@@ -219,6 +219,7 @@ void fuzz_init(void)
     apr_pool_create(&input_pool, global_pool);
     parse_opts.clock.year = 0;
     parse_opts.clock.reference = apr_time_from_sec(1795176000);   /* 2026-11-20T12:00:00Z */
+    parse_opts.clock.cache = mt_syslog_cache_create(global_pool);  /* as an ingest does */
     parse_opts.host = NULL;
 }
 

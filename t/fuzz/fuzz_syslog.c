@@ -4,6 +4,8 @@
  *  - mt_syslog_parse(), with the year inferred from a reference time and
  *    with a fixed year (--year): 0 comes with a message that lies inside the
  *    line and, but for RFC 5424 lines, a non-empty program; -1 with a reason;
+ *    through one mt_syslog_cache_t for the whole run, the same outcome and
+ *    time as without it;
  *  - mt_time_parse_xs(): a time it accepts is formatted by
  *    mt_time_format_xs() and must parse back to the same instant (when that
  *    falls in years 0001 to 9999, the only ones xs:dateTime output can name).
@@ -40,15 +42,39 @@ static void check_syslog(apr_pool_t *line_pool, const char *line,
         (void)strlen(sl.program);
 }
 
+/* The same outcome and time through @a cache as without it. */
+static void check_cache(apr_pool_t *line_pool, const char *line,
+                        const mt_syslog_clock_t *clock, mt_syslog_cache_t *cache)
+{
+    mt_syslog_clock_t cached = *clock;
+    mt_syslog_line_t a, b;
+    const char *why = NULL;
+    int ra, rb;
+
+    cached.cache = cache;
+    ra = mt_syslog_parse(line_pool, line, clock, &a, &why);
+    rb = mt_syslog_parse(line_pool, line, &cached, &b, &why);
+    FUZZ_ASSERT(ra == rb, "rc %d without the cache, %d with it, for: %s", ra, rb, line);
+    FUZZ_ASSERT(ra != 0 || a.time == b.time,
+                "time %" APR_TIME_T_FMT " without the cache, %" APR_TIME_T_FMT " with it, for: %s",
+                a.time, b.time, line);
+}
+
 static void one_line(void *baton, const char *line, apr_pool_t *line_pool)
 {
-    mt_syslog_clock_t inferred = { 0, apr_time_from_sec(1795176000) };
-    mt_syslog_clock_t year = { 2026, 0 };
+    /* One cache for the whole run, as an ingest keeps one per file. */
+    static mt_syslog_cache_t *cache;
+    mt_syslog_clock_t inferred = { 0, apr_time_from_sec(1795176000), NULL };
+    mt_syslog_clock_t year = { 2026, 0, NULL };
     apr_time_t t, back;
     (void)baton;
 
+    if (!cache)
+        cache = mt_syslog_cache_create(fuzz_global_pool());
     check_syslog(line_pool, line, &inferred);
     check_syslog(line_pool, line, &year);
+    check_cache(line_pool, line, &inferred, cache);
+    check_cache(line_pool, line, &year, cache);
 
     if (mt_time_parse_xs(line, &t) == 0 && t >= FIRST_XS && t <= LAST_XS) {
         const char *s = mt_time_format_xs(line_pool, t);

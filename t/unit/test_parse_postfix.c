@@ -100,6 +100,17 @@ static const case_t cases[] = {
       "queue_id=" QID "|header_name=Subject|header_value=x from evil[192.0.2.66]; from=<ceo@example.org> "
       "to=<y@example.org>|subject=x from evil[192.0.2.66]; from=<ceo@example.org> to=<y@example.org>"
       "|sender=a@example.net|recipient=c@example.org|client=mail.example.com|client_addr=192.0.2.1" },
+    { "Subject whose first \" from \" fits too: the last one counts", Q("cleanup") "info: header "
+      "Subject: a from b; from=<x@example.org>: c from mail.example.com[192.0.2.1]; "
+      "from=<a@example.net> to=<c@example.org> proto=ESMTP helo=<h.example.net>", 1, MT_REC_PF_HEADER,
+      "queue_id=" QID "|header_name=Subject|header_value=a from b; from=<x@example.org>: c"
+      "|subject=a from b; from=<x@example.org>: c|sender=a@example.net|recipient=c@example.org"
+      "|client=mail.example.com|client_addr=192.0.2.1" },
+    { "Subject whose last \" from \" does not fit: the one before", Q("cleanup") "info: header "
+      "Subject: a from mail.example.com[192.0.2.1]; from=<a@example.net> to=<c@example.org> "
+      "proto=ESMTP helo=<h.example.net>: d from e;f", 1, MT_REC_PF_HEADER,
+      "queue_id=" QID "|header_name=Subject|header_value=a|subject=a|sender=a@example.net"
+      "|recipient=c@example.org|client=mail.example.com|client_addr=192.0.2.1|text=d from e;f" },
     { "Subject, null sender, IPv6 client", Q("cleanup") "info: header Subject: Undelivered Mail "
       "from unknown[2001:db8::5]; from=<> to=<c@example.org> proto=ESMTP helo=<[2001:db8::5]>", 1,
       MT_REC_PF_HEADER, "queue_id=" QID "|header_name=Subject|header_value=Undelivered Mail"

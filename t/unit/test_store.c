@@ -1678,6 +1678,114 @@ static const char *fast_tmpdir(apr_pool_t *p)
 }
 
 /* Runs @a test in a directory and a pool of its own, removed afterwards. */
+/* Index changes are made when the transaction reads an index or commits
+ * (sx_apply): within one transaction every read sees the changes before
+ * it, in the order they were made, and the commit keeps the last. */
+static void test_same_txn(apr_pool_t *p, const char *dir)
+{
+    enum { A, B, NH };
+    static const struct {
+        int hop;                      /* which hop the step writes */
+        int del;                      /* delete it instead */
+        const char *sender, *rcpt, *rcpt2;
+        apr_time_t first;
+        const char *s1, *s2, *r2, *time;   /* scans after the step; s1 NULL: none */
+        const char *name;
+    } steps[] = {
+        { A, 0, "s1@example.org", "r1@example.org", NULL, 100, NULL, NULL, NULL, NULL,
+          "a new hop, not read" },
+        { A, 0, "s2@example.org", "r1@example.org", "r2@example.org", 100, "", "A", "A", "A",
+          "written again before a read: the last write counts" },
+        { B, 0, "s1@example.org", "r2@example.org", NULL, 50, "B", "A", "B,A", "B,A",
+          "a second hop, found at once" },
+        { A, 0, "s1@example.org", "r1@example.org", NULL, 100, "B,A", "", "B", "B,A",
+          "the first hop back to its first sender" },
+        { B, 1, NULL, NULL, NULL, 0, "A", "", "", "A", "the second hop deleted" },
+        { A, 0, "s2@example.org", "r1@example.org", "r2@example.org", 100, "", "A", "A", "A",
+          "the first hop to the second sender again" },
+    };
+    label_t l[NH];
+    mt_msg_t m[NH];
+    mt_store_t *st;
+    mt_txn_t *t;
+    const char *err;
+    apr_uint64_t k, cnt = 0;
+    size_t i;
+
+    if ((err = mt_store_open(p, dir, MT_STORE_WRITER, &st)) != NULL) {
+        ok(0, "same transaction: writer: %s", err);
+        return;
+    }
+    l[A].name = "A";
+    l[B].name = "B";
+    memset(m, 0, sizeof(m));
+    mt_store_begin(st, p, &t);
+    for (i = 0; i < NELTS(steps); i++) {
+        int h = steps[i].hop;
+        err = NULL;
+        if (steps[i].del) {
+            err = mt_store_msg_del(t, m[h].key);
+        }
+        else {
+            apr_uint64_t key = m[h].key;
+            m[h] = mkhop(p, MT_HOP_POSTFIX, "mx9", h == A ? "TXNA" : "TXNB", NULL,
+                         steps[i].sender, steps[i].first, steps[i].first);
+            add_rcpt(&m[h], steps[i].rcpt, NULL, 0);
+            if (steps[i].rcpt2)
+                add_rcpt(&m[h], steps[i].rcpt2, NULL, 0);
+            m[h].key = key;
+            if (!key)
+                err = mt_store_msg_new(t, &m[h]);
+            l[h].key = m[h].key;
+            if (!err)
+                err = mt_store_msg_put(t, &m[h]);
+        }
+        ok(!err, "same transaction: %s: written%s%s", steps[i].name, err ? ": " : "",
+           err ? err : "");
+        if (!steps[i].s1)
+            continue;
+        is_str(scan_names(t, p, l, NH, MT_IX_SENDER, "s1@example.org", 0, 1000, 0), steps[i].s1,
+               "same transaction: %s: sender s1", steps[i].name);
+        is_str(scan_names(t, p, l, NH, MT_IX_SENDER, "s2@example.org", 0, 1000, 0), steps[i].s2,
+               "same transaction: %s: sender s2", steps[i].name);
+        is_str(scan_names(t, p, l, NH, MT_IX_RECIPIENT, "r2@example.org", 0, 1000, 0),
+               steps[i].r2, "same transaction: %s: recipient r2", steps[i].name);
+        is_str(scan_names(t, p, l, NH, MT_IX_TIME, NULL, 0, 1000, 0), steps[i].time,
+               "same transaction: %s: time", steps[i].name);
+    }
+    is_int(mt_store_hop_find(t, p, MT_HOP_POSTFIX, "mx9", "TXNA", NULL, &k, &err), 1,
+           "same transaction: hop A found by its queue id");
+    is_int(mt_store_hop_find(t, p, MT_HOP_POSTFIX, "mx9", "TXNB", NULL, &k, &err), 0,
+           "same transaction: deleted hop B not found");
+    err = mt_store_commit(t);
+    ok(!err, "same transaction: committed%s%s", err ? ": " : "", err ? err : "");
+
+    mt_store_begin(st, p, &t);
+    is_str(scan_names(t, p, l, NH, MT_IX_SENDER, "s1@example.org", 0, 1000, 0), "",
+           "same transaction, after the commit: sender s1");
+    is_str(scan_names(t, p, l, NH, MT_IX_SENDER, "s2@example.org", 0, 1000, 0), "A",
+           "same transaction, after the commit: sender s2");
+    is_str(scan_names(t, p, l, NH, MT_IX_RECIPIENT, "r1@example.org", 0, 1000, 0), "A",
+           "same transaction, after the commit: recipient r1");
+    is_str(scan_names(t, p, l, NH, MT_IX_TIME, NULL, 0, 1000, 0), "A",
+           "same transaction, after the commit: time");
+    mt_store_abort(t);
+    is_str(verify_all(st, p, &cnt), "", "same transaction: verify finds nothing wrong");
+
+    /* An aborted transaction leaves nothing of its queued changes. */
+    mt_store_begin(st, p, &t);
+    m[A].sender = "s3@example.org";
+    err = mt_store_msg_put(t, &m[A]);
+    mt_store_abort(t);
+    mt_store_begin(st, p, &t);
+    is_str(scan_names(t, p, l, NH, MT_IX_SENDER, "s3@example.org", 0, 1000, 0), "",
+           "same transaction: an aborted change is not made");
+    is_str(scan_names(t, p, l, NH, MT_IX_SENDER, "s2@example.org", 0, 1000, 0), "A",
+           "same transaction: nor is the entry it would have replaced removed");
+    mt_store_abort(t);
+    mt_store_close(st);
+}
+
 static void in_scratch(apr_pool_t *p, void (*test)(apr_pool_t *, const char *))
 {
     const char *dir = fast_tmpdir(p);
@@ -1714,6 +1822,7 @@ static void test_hops(apr_pool_t *p)
     tmpdir_remove(p, dir);
 
     in_scratch(p, test_purge);
+    in_scratch(p, test_same_txn);
     in_scratch(p, test_verify);
     in_scratch(p, test_chunks);
     in_scratch(p, test_chunk_damage);

@@ -1,5 +1,8 @@
 /* test_syslog.c: the syslog prefix parser, mt_syslog_parse() (TAP) */
+#include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include <apr_general.h>
@@ -85,6 +88,10 @@ static const case_t utc_cases[] = {
       0, REF, 0, "2026-06-03T10:40:57Z", "mail", "prog", 1, "" },
     { "non-numeric bracket is not a pid", "Jun  3 10:40:57 mail prog[x]: m",
       0, REF, 0, "2026-06-03T10:40:57Z", "mail", "prog[x]", -1, "m" },
+    { "pid beyond a long: the largest", "Jun  3 10:40:57 mail prog[99999999999999999999]: m",
+      0, REF, 0, "2026-06-03T10:40:57Z", "mail", "prog", LONG_MAX, "m" },
+    { "pid: the digits before anything else", "Jun  3 10:40:57 mail prog[12x]: m",
+      0, REF, 0, "2026-06-03T10:40:57Z", "mail", "prog", 12, "m" },
     { "syslog via dovecot", "Jun  3 10:40:57 mail dovecot: lmtp(bob@example.org)<1><s>: Info: x",
       0, REF, 0, "2026-06-03T10:40:57Z", "mail", "dovecot", -1, "lmtp(bob@example.org)<1><s>: Info: x" },
     /* Dovecot's own log file: no host, the tag is what precedes ": " */
@@ -151,9 +158,10 @@ static const case_t berlin_cases[] = {
       "2026-06-03T08:40:57.25Z", "mail", "p", 1, "m" },
 };
 
-static void run(apr_pool_t *p, const case_t *c)
+/* @a cache: NULL, or one shared by the cases run through it. */
+static void run(apr_pool_t *p, const case_t *c, mt_syslog_cache_t *cache)
 {
-    mt_syslog_clock_t clock = { c->year, 0 };
+    mt_syslog_clock_t clock = { c->year, 0, cache };
     mt_syslog_line_t out;
     const char *why = NULL;
     int rc;
@@ -163,6 +171,12 @@ static void run(apr_pool_t *p, const case_t *c)
         return;
     }
     rc = mt_syslog_parse(p, c->line, &clock, &out, &why);
+    if (cache && c->rc == 0 && rc == 0 && out.time != 0) {
+        /* the same line again: now the cache holds its hour */
+        mt_syslog_line_t again;
+        ok(mt_syslog_parse(p, c->line, &clock, &again, &why) == 0 && again.time == out.time,
+           "%s: again through the cache", c->name);
+    }
     if (c->rc != 0) {
         is_int(rc, -1, "%s: refused", c->name);
         ok(why && *why, "%s: with a reason (%s)", c->name, why ? why : "none");
@@ -180,10 +194,145 @@ static void run(apr_pool_t *p, const case_t *c)
     is_str(out.message, c->message, "%s: message", c->name);
 }
 
+/* ---- The cache (mt_syslog_cache_t) against the conversion without it. */
+
+static const char *const month_names[12] = {
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
+};
+
+/* A day to convert every few minutes of, in each zone: year (0: inferred
+ * from ref), month 1-12, day. Daylight saving switches (hours that repeat
+ * or do not exist), the turn of the year, leap and impossible days. */
+typedef struct {
+    const char *name;
+    int year;
+    const char *ref;
+    int mon, day;
+} cache_day_t;
+
+static const cache_day_t cache_days[] = {
+    { "an ordinary day", 2026, NULL, 6, 3 },
+    { "EU DST starts", 2026, NULL, 3, 29 },
+    { "EU DST ends", 2026, NULL, 10, 25 },
+    { "US DST starts", 2026, NULL, 3, 8 },
+    { "US DST ends", 2026, NULL, 11, 1 },
+    { "Lord Howe DST starts", 2026, NULL, 10, 4 },
+    { "Lord Howe DST ends", 2026, NULL, 4, 5 },
+    { "New Year's Eve, --year", 2026, NULL, 12, 31 },
+    { "New Year's Day, --year", 2026, NULL, 1, 1 },
+    { "Dec 31 read in January", 0, "2027-01-02T00:00:00Z", 12, 31 },
+    { "Jan 1 read in January", 0, "2027-01-02T00:00:00Z", 1, 1 },
+    { "Jan 2 read on Jan 1 (within a day)", 0, "2027-01-01T12:00:00Z", 1, 2 },
+    { "Feb 29, inferred: the leap year before", 0, "2025-01-10T00:00:00Z", 2, 29 },
+    { "Feb 29 of a leap year", 2028, NULL, 2, 29 },
+    { "Feb 29 of a common year", 2026, NULL, 2, 29 },
+    { "Feb 30", 2028, NULL, 2, 30 },
+    { "Apr 31", 0, "2026-06-15T12:00:00Z", 4, 31 },
+};
+
+static const char *const cache_zones[] = {
+    "UTC", "Europe/Berlin", "America/New_York", "Australia/Lord_Howe", "Asia/Kolkata"
+};
+
+/* Every 7 min 13 s of the day and the first and last second of each hour, parsed
+ * without a cache and through one cache: the same outcome and the same
+ * time, in repeated and skipped hours too. One TAP line per day and zone. */
+static void cache_day(apr_pool_t *p, const cache_day_t *d, const char *zone)
+{
+    mt_syslog_clock_t plain = { d->year, 0, NULL }, cached;
+    int secs, next, lines = 0, diffs = 0;
+    char first_diff[160] = "";
+
+    if (d->ref && mt_time_parse_xs(d->ref, &plain.reference) != 0) {
+        ok(0, "%s: bad reference in the test", d->name);
+        return;
+    }
+    cached = plain;
+    cached.cache = mt_syslog_cache_create(p);
+    for (secs = 0; secs < 86400; secs = next) {
+        int last = secs / 3600 * 3600 + 3599;   /* hh:59:59 */
+        char line[80];
+        mt_syslog_line_t a, b;
+        const char *why;
+        int ra, rb, same;
+
+        next = secs == last ? secs + 1 : secs + 433 > last ? last : secs + 433;
+        snprintf(line, sizeof(line), "%s %2d %02d:%02d:%02d mail postfix/smtpd[1]: m",
+                 month_names[d->mon - 1], d->day, secs / 3600, secs / 60 % 60, secs % 60);
+        ra = mt_syslog_parse(p, line, &plain, &a, &why);
+        rb = mt_syslog_parse(p, line, &cached, &b, &why);
+        lines++;
+        same = ra == rb && (ra != 0 || a.time == b.time);
+        if (!same && !diffs++)
+            snprintf(first_diff, sizeof(first_diff), "%s: %d %s against %d %s", line, ra,
+                     ra ? "-" : mt_time_format_xs(p, a.time), rb,
+                     rb ? "-" : mt_time_format_xs(p, b.time));
+    }
+    ok(diffs == 0, "%s, %s: %d times the same with the cache as without", zone, d->name, lines);
+    if (diffs)
+        printf("#   %d differ, first %s\n", diffs, first_diff);
+}
+
+/* Lines one after the other through one cache, each with its own clock:
+ * what the cache holds from one line must not leak into the next. */
+typedef struct {
+    const char *name;
+    int year;
+    const char *ref;
+    const char *line;
+    const char *time;    /* NULL: refused */
+} seq_t;
+
+static const seq_t cache_seq[] = {
+    { "--year 2026", 2026, NULL, "Jun  3 10:40:57 h p[1]: m", "2026-06-03T10:40:57Z" },
+    { "same hour, --year 2034 (same slot)", 2034, NULL, "Jun  3 10:20:00 h p[1]: m",
+      "2034-06-03T10:20:00Z" },
+    { "same hour, --year 2026 again", 2026, NULL, "Jun  3 10:59:59 h p[1]: m",
+      "2026-06-03T10:59:59Z" },
+    { "year from a January reference", 0, "2027-01-02T00:00:00Z", "Dec 31 23:00:00 h p[1]: m",
+      "2026-12-31T23:00:00Z" },
+    { "another reference, another year", 0, "2030-06-15T12:00:00Z", "Dec 31 23:00:00 h p[1]: m",
+      "2029-12-31T23:00:00Z" },
+    { "the same line, a reference a year later", 0, "2031-06-15T12:00:00Z",
+      "Dec 31 23:00:00 h p[1]: m", "2030-12-31T23:00:00Z" },
+    { "Feb 29 after Feb 28 of a common year", 2026, NULL, "Feb 28 12:00:00 h p[1]: m",
+      "2026-02-28T12:00:00Z" },
+    { "Feb 29 of a common year, refused", 2026, NULL, "Feb 29 12:00:00 h p[1]: m", NULL },
+    { "Feb 29 of a leap year", 2028, NULL, "Feb 29 12:00:00 h p[1]: m", "2028-02-29T12:00:00Z" },
+    { "Feb 29 of a common year again, refused", 2026, NULL, "Feb 29 12:30:00 h p[1]: m", NULL },
+    { "with a fraction", 2026, NULL, "Jun 03 10:40:57.25 h p[1]: m",
+      "2026-06-03T10:40:57.25Z" },
+};
+
+static void run_seq(apr_pool_t *p)
+{
+    mt_syslog_cache_t *cache = mt_syslog_cache_create(p);
+    size_t i;
+
+    for (i = 0; i < sizeof(cache_seq) / sizeof(cache_seq[0]); i++) {
+        const seq_t *c = &cache_seq[i];
+        mt_syslog_clock_t clock = { c->year, 0, cache };
+        mt_syslog_line_t out;
+        const char *why;
+        int rc;
+
+        if (c->ref && mt_time_parse_xs(c->ref, &clock.reference) != 0) {
+            ok(0, "%s: bad reference in the test", c->name);
+            continue;
+        }
+        rc = mt_syslog_parse(p, c->line, &clock, &out, &why);
+        if (!c->time)
+            is_int(rc, -1, "cache sequence, %s", c->name);
+        else
+            is_str(rc ? "(refused)" : mt_time_format_xs(p, out.time), c->time,
+                   "cache sequence, %s", c->name);
+    }
+}
+
 int main(int argc, const char *const *argv)
 {
     apr_pool_t *p;
-    size_t i;
+    size_t i, z;
 
     apr_app_initialize(&argc, &argv, NULL);
     apr_pool_create(&p, NULL);
@@ -191,11 +340,17 @@ int main(int argc, const char *const *argv)
     setenv("TZ", "UTC", 1);
     tzset();
     for (i = 0; i < sizeof(utc_cases) / sizeof(utc_cases[0]); i++)
-        run(p, &utc_cases[i]);
+        run(p, &utc_cases[i], NULL);
+    {
+        /* the same cases one after the other through one cache */
+        mt_syslog_cache_t *cache = mt_syslog_cache_create(p);
+        for (i = 0; i < sizeof(utc_cases) / sizeof(utc_cases[0]); i++)
+            run(p, &utc_cases[i], cache);
+    }
 
     {
         /* no reference: the current year (a line from "now" minus an hour) */
-        mt_syslog_clock_t clock = { 0, 0 };
+        mt_syslog_clock_t clock = { 0, 0, NULL };
         mt_syslog_line_t out;
         const char *why;
         char line[64];
@@ -213,13 +368,34 @@ int main(int argc, const char *const *argv)
         setenv("TZ", "Europe/Berlin", 1);
         tzset();
         for (i = 0; i < sizeof(berlin_cases) / sizeof(berlin_cases[0]); i++)
-            run(p, &berlin_cases[i]);
+            run(p, &berlin_cases[i], NULL);
+        {
+            mt_syslog_cache_t *cache = mt_syslog_cache_create(p);
+            for (i = 0; i < sizeof(berlin_cases) / sizeof(berlin_cases[0]); i++)
+                run(p, &berlin_cases[i], cache);
+        }
         setenv("TZ", "UTC", 1);
         tzset();
     }
     else {
         ok(1, "# SKIP no tzdata for Europe/Berlin");
     }
+
+    run_seq(p);
+    for (z = 0; z < sizeof(cache_zones) / sizeof(cache_zones[0]); z++) {
+        char path[128];
+        snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", cache_zones[z]);
+        if (strcmp(cache_zones[z], "UTC") != 0 && access(path, R_OK) != 0) {
+            ok(1, "# SKIP no tzdata for %s", cache_zones[z]);
+            continue;
+        }
+        setenv("TZ", cache_zones[z], 1);
+        tzset();
+        for (i = 0; i < sizeof(cache_days) / sizeof(cache_days[0]); i++)
+            cache_day(p, &cache_days[i], cache_zones[z]);
+    }
+    setenv("TZ", "UTC", 1);
+    tzset();
 
     apr_pool_destroy(p);
     apr_terminate();
