@@ -252,6 +252,7 @@ report_load() { # NAME: print a phase's load figures
     figure "$n: HTTP statuses" "$(awk '$1 == "status" { printf "%s%s %s", s, $2, $3; s = ", " }' "$W/wrk/$n.out")"
     figure "$n: ResponseCodes" "$(wrk_codes "$n")"
     figure "$n: socket errors" "$(wrk_errors "$n")"
+    figure "$n: spliced bodies" "$(wrk_get "$n" spliced) (wrk put the part of a response cut by the server in front of the next)"
     figure "$n: latency" "$(awk '$1 == "latency" { print "p50 " $3 " ms, p99 " $5 " ms, max " $7 " ms" }' "$W/wrk/$n.out")"
 }
 
@@ -312,6 +313,7 @@ check "live: follow is running" follow_alive
 check "live: requests were answered" [ "$(wrk_get live requests)" -gt 0 ]
 check "live: no 5xx" [ "$(wrk_5xx live)" = 0 ]
 check "live: every answer is a 200 NoError" [ "$(wrk_not_noerror live)" = 0 ]
+check "live: no connection was cut mid-response (no spliced body)" [ "$(wrk_get live spliced)" = 0 ]
 check_no_bdb live "$mark"
 check_samples live
 
