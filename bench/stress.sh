@@ -329,7 +329,7 @@ while [ "$(now | cut -d. -f1)" -lt "$end" ]; do
     mapfile -t kids < <(children)
     [ "${#kids[@]}" -gt 0 ] || continue
     victim=${kids[RANDOM % ${#kids[@]}]}
-    kill -9 "$victim" 2>/dev/null && child_kills=$((child_kills + 1))
+    if kill -9 "$victim" 2>/dev/null; then child_kills=$((child_kills + 1)); last_kill=$(now); fi
 done
 wrk_wait
 w1=$(writer_lines); el=$(since "$t0"); l1=$(stat_lines0 "$W/live")
@@ -353,7 +353,7 @@ while [ "$(since "$t0" | cut -d. -f1)" -lt 60 ]; do
     wrk_wait
     if [ "$(wrk_not_noerror after-kills)" = 0 ] && [ "$(wrk_5xx after-kills)" = 0 ] &&
        [ "$(wrk_get after-kills requests)" -gt 0 ]; then
-        settled=$(since "$t0"); break
+        settled=$(since "${last_kill:-$t0}"); break
     fi
 done
 report_load after-kills
