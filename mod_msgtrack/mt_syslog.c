@@ -30,22 +30,28 @@ static int two_digits(const char *s, int *v)
     return 0;
 }
 
+/* mktime() of a local wall-clock time (the process's TZ); @a tm is left
+ * normalised, as mktime() leaves it. */
+static time_t mk_local(struct tm *tm, int year, int mon, int day, int h, int m, int s)
+{
+    memset(tm, 0, sizeof(*tm));
+    tm->tm_year = year - 1900;
+    tm->tm_mon = mon;
+    tm->tm_mday = day;
+    tm->tm_hour = h;
+    tm->tm_min = m;
+    tm->tm_sec = s;
+    tm->tm_isdst = -1;
+    return mktime(tm);
+}
+
 /* Local wall-clock time to UTC microseconds (the process's TZ). */
 static int local_to_utc(int year, int mon, int day, int h, int m, int s, long usec,
                         apr_time_t *out)
 {
     struct tm tm;
-    time_t t;
+    time_t t = mk_local(&tm, year, mon, day, h, m, s);
 
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon;
-    tm.tm_mday = day;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = s;
-    tm.tm_isdst = -1;
-    t = mktime(&tm);
     if (t == (time_t)-1 && !(year == 1969 || year == 1970))
         return -1;
     if (tm.tm_mday != day || tm.tm_mon != mon)   /* Feb 30 and the like */
@@ -98,15 +104,7 @@ static int mk_exact(int year, int mon, int day, int h, int m, int s, time_t *t)
 {
     struct tm tm;
 
-    memset(&tm, 0, sizeof(tm));
-    tm.tm_year = year - 1900;
-    tm.tm_mon = mon;
-    tm.tm_mday = day;
-    tm.tm_hour = h;
-    tm.tm_min = m;
-    tm.tm_sec = s;
-    tm.tm_isdst = -1;
-    *t = mktime(&tm);
+    *t = mk_local(&tm, year, mon, day, h, m, s);
     return *t != (time_t)-1 && tm.tm_year == year - 1900 && tm.tm_mon == mon
            && tm.tm_mday == day && tm.tm_hour == h && tm.tm_min == m && tm.tm_sec == s;
 }
