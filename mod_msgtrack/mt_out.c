@@ -138,6 +138,30 @@ static const unsigned char plain[256] = {
 #undef P3
 };
 
+/* What the byte at @a p, not plain (above), becomes: a replacement of
+ * *@a rn bytes, or NULL when the *@a n bytes there stay as they are (valid
+ * UTF-8, or a quote or white space outside attributes). *@a n: the bytes
+ * of @a p this covers. */
+static const char *escaped(const unsigned char *p, int attr, apr_size_t *n, apr_size_t *rn)
+{
+    *n = 1;
+    switch (*p) {
+    case '&': *rn = 5; return "&amp;";
+    case '<': *rn = 4; return "&lt;";
+    case '>': *rn = 4; return "&gt;";
+    case '"': *rn = 6; return attr ? "&quot;" : NULL;
+    case '\t': *rn = 4; return attr ? "&#9;" : NULL;
+    case '\n': *rn = 5; return attr ? "&#10;" : NULL;
+    case '\r': *rn = 5; return "&#13;";
+    default:
+        if ((*n = utf8_xml_char(p)) != 0)
+            return NULL;
+        *n = 1;
+        *rn = 3;
+        return "\xEF\xBF\xBD"; /* U+FFFD */
+    }
+}
+
 static void write_escaped(mt_out_t *out, const char *s, int attr)
 {
     const unsigned char *p = (const unsigned char *)s, *run = p;
@@ -146,31 +170,16 @@ static void write_escaped(mt_out_t *out, const char *s, int attr)
     if (!s)
         return;
     while (*p) {
-        const char *rep = NULL;
-        apr_size_t n = 1;
+        const char *rep;
+        apr_size_t n, rn;
 
         if (plain[*p] & mask) {
             p++;
             continue;
         }
-        switch (*p) {
-        case '&': rep = "&amp;"; break;
-        case '<': rep = "&lt;"; break;
-        case '>': rep = "&gt;"; break;
-        case '"': if (attr) rep = "&quot;"; break;
-        case '\t': if (attr) rep = "&#9;"; break;
-        case '\n': if (attr) rep = "&#10;"; break;
-        case '\r': rep = "&#13;"; break;
-        default:
-            n = utf8_xml_char(p);
-            if (n == 0) {
-                rep = "\xEF\xBF\xBD"; /* U+FFFD */
-                n = 1;
-            }
-        }
-        if (rep) {
+        if ((rep = escaped(p, attr, &n, &rn)) != NULL) {
             mt_out_write(out, (const char *)run, (apr_size_t)(p - run));
-            mt_out_puts(out, rep);
+            mt_out_write(out, rep, rn);
             p += n;
             run = p;
         }
@@ -205,37 +214,21 @@ static char *escape_to(char *o, const char *s, int attr)
 
     while (*p) {
         const char *rep;
-        apr_size_t n;
+        apr_size_t n, rn;
 
         if (plain[*p] & mask) {
             *o++ = (char)*p++;
             continue;
         }
-        switch (*p) {
-        case '&': rep = "&amp;"; n = 5; break;
-        case '<': rep = "&lt;"; n = 4; break;
-        case '>': rep = "&gt;"; n = 4; break;
-        case '"': rep = attr ? "&quot;" : "\""; n = attr ? 6 : 1; break;
-        case '\t': rep = attr ? "&#9;" : "\t"; n = attr ? 4 : 1; break;
-        case '\n': rep = attr ? "&#10;" : "\n"; n = attr ? 5 : 1; break;
-        case '\r': rep = "&#13;"; n = 5; break;
-        default:
-            n = utf8_xml_char(p);
-            if (n == 0) {
-                memcpy(o, "\xEF\xBF\xBD", 3);     /* U+FFFD */
-                o += 3;
-                p++;
-            }
-            else {
-                memcpy(o, p, n);
-                o += n;
-                p += n;
-            }
-            continue;
+        if ((rep = escaped(p, attr, &n, &rn)) != NULL) {
+            memcpy(o, rep, rn);
+            o += rn;
         }
-        memcpy(o, rep, n);
-        o += n;
-        p++;
+        else {
+            memcpy(o, p, n);
+            o += n;
+        }
+        p += n;
     }
     return o;
 }
