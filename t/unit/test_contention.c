@@ -232,6 +232,15 @@ static void *watch_run(void *data)
     return NULL;
 }
 
+/* Hop @a n of the writer (sender n % SENDERS), written in @a fx's
+ * transaction; its key. */
+static apr_uint64_t put_hop(fx_t *fx, unsigned n)
+{
+    return fx_hop(fx, MT_HOP_POSTFIX, fx_td(10, 8, 0, (int)(n % 60)), "mx1",
+                  apr_psprintf(fx->p, "Q%u", n), apr_psprintf(fx->p, "<%u@t>", n),
+                  sender(fx->p, n), "s", NULL, 0, "r@example.org", NULL)->key;
+}
+
 static double now_ms(void)
 {
     struct timespec ts;
@@ -263,9 +272,7 @@ static void test_writer_lives(apr_pool_t *p)
     /* The index, created here as msgtrack-index creates it. */
     err = fx_open(p, dir, 0, &st, &fx);
     for (; !err && n < HOPS_KEPT; n++)
-        kept[n % HOPS_KEPT] = fx_hop(&fx, MT_HOP_POSTFIX, fx_td(10, 8, 0, (int)(n % 60)), "mx1",
-                                     apr_psprintf(p, "Q%u", n), apr_psprintf(p, "<%u@t>", n),
-                                     sender(p, n), "s", NULL, 0, "r@example.org", NULL)->key;
+        kept[n % HOPS_KEPT] = put_hop(&fx, n);
     if (!err)
         err = fx_commit(&fx);
     if (st)
@@ -299,10 +306,7 @@ static void test_writer_lives(apr_pool_t *p)
         for (j = 0; !err && j < HOPS_PER_TXN; j++, n++) {
             err = mt_store_msg_del(fx.t, kept[n % HOPS_KEPT]);
             if (!err)
-                kept[n % HOPS_KEPT] =
-                    fx_hop(&fx, MT_HOP_POSTFIX, fx_td(10, 8, 0, (int)(n % 60)), "mx1",
-                           apr_psprintf(tp, "Q%u", n), apr_psprintf(tp, "<%u@t>", n),
-                           sender(tp, n), "s", NULL, 0, "r@example.org", NULL)->key;
+                kept[n % HOPS_KEPT] = put_hop(&fx, n);
         }
         if (!err)
             err = fx_commit(&fx);
