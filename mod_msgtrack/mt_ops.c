@@ -331,7 +331,9 @@ static void write_event(mt_out_t *out, apr_pool_t *p, const mt_report_event_t *e
     if (e->data && e->data->nelts)
         write_strings(out, "t:EventData", e->data);
     mt_out_element(out, "t:Server", e->server && *e->server ? e->server : "unknown");
-    mt_out_printf(out, "<t:InternalId>%" APR_UINT64_T_FMT "</t:InternalId>", e->hop);
+    mt_out_puts(out, "<t:InternalId>");
+    mt_out_uint(out, e->hop);
+    mt_out_puts(out, "</t:InternalId>");
     mt_out_element(out, "t:BccRecipient", e->bcc ? "true" : "false");
     if (privileged)
         mt_out_element(out, "t:HiddenRecipient", e->hidden ? "true" : "false");

@@ -111,6 +111,17 @@ void mt_out_printf(mt_out_t *out, const char *fmt, ...)
         mt_out_write(out, buf, (apr_size_t)n);
 }
 
+void mt_out_uint(mt_out_t *out, apr_uint64_t v)
+{
+    char b[20], *o = b + sizeof(b);
+
+    do {
+        *--o = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    mt_out_write(out, o, (apr_size_t)(b + sizeof(b) - o));
+}
+
 /* Length of the valid UTF-8 sequence at s encoding an XML Char, or 0. */
 static apr_size_t utf8_xml_char(const unsigned char *s)
 {

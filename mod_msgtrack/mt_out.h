@@ -51,6 +51,8 @@ void mt_out_write(mt_out_t *out, const char *data, apr_size_t len);
 void mt_out_puts(mt_out_t *out, const char *s);
 void mt_out_printf(mt_out_t *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/** @a v in decimal, as "%" APR_UINT64_T_FMT writes it, without a format. */
+void mt_out_uint(mt_out_t *out, apr_uint64_t v);
 
 /** Character data, escaped for element content. */
 void mt_out_text(mt_out_t *out, const char *s);

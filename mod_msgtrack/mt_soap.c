@@ -414,16 +414,20 @@ int mt_soap_content_type_ok(const char *ct)
 
 void mt_soap_write_envelope_start(mt_out_t *out)
 {
-    mt_out_printf(out,
+    /* Every response starts so: the numbers written as they are, no format. */
+    mt_out_puts(out,
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
         "<s:Envelope xmlns:s=\"" MT_NS_SOAP11 "\" xmlns:m=\"" MT_NS_MESSAGES "\""
         " xmlns:t=\"" MT_NS_TYPES "\">"
-        "<s:Header><t:ServerVersionInfo MajorVersion=\"%d\" MinorVersion=\"%d\""
-        " MajorBuildNumber=\"%d\" MinorBuildNumber=\"%d\" Version=\"%s\"/></s:Header>"
-        "<s:Body>",
-        MT_SERVER_MAJOR_VERSION, MT_SERVER_MINOR_VERSION,
-        MT_VERSION_MAJOR * 100 + MT_VERSION_MINOR, MT_VERSION_PATCH,
-        MT_SERVER_VERSION_NAME);
+        "<s:Header><t:ServerVersionInfo MajorVersion=\"");
+    mt_out_uint(out, MT_SERVER_MAJOR_VERSION);
+    mt_out_puts(out, "\" MinorVersion=\"");
+    mt_out_uint(out, MT_SERVER_MINOR_VERSION);
+    mt_out_puts(out, "\" MajorBuildNumber=\"");
+    mt_out_uint(out, MT_VERSION_MAJOR * 100 + MT_VERSION_MINOR);
+    mt_out_puts(out, "\" MinorBuildNumber=\"");
+    mt_out_uint(out, MT_VERSION_PATCH);
+    mt_out_puts(out, "\" Version=\"" MT_SERVER_VERSION_NAME "\"/></s:Header><s:Body>");
 }
 
 void mt_soap_write_envelope_end(mt_out_t *out)

@@ -109,6 +109,15 @@ int main(int argc, const char *const *argv)
         is_int(len, 19, "buffer length");
     }
     {
+        mt_out_t *o = mt_out_buffer_make(pool);
+        mt_out_uint(o, 0);
+        mt_out_puts(o, ",");
+        mt_out_uint(o, 98522);
+        mt_out_puts(o, ",");
+        mt_out_uint(o, APR_UINT64_MAX);
+        is_str(mt_out_buffer_get(o, NULL), "0,98522,18446744073709551615", "mt_out_uint");
+    }
+    {
         int calls = 0;
         mt_out_t *o = mt_out_make(pool, failing_write, &calls);
         mt_out_puts(o, "a");
