@@ -720,7 +720,7 @@ static void rd_init(rd_t *r, const void *data, apr_size_t size)
     r->bad = 0;
 }
 
-static apr_uint64_t rd_uv(rd_t *r)
+static apr_uint64_t rd_uv_long(rd_t *r)
 {
     apr_uint64_t v = 0;
     unsigned shift = 0;
@@ -737,6 +737,15 @@ static apr_uint64_t rd_uv(rd_t *r)
         shift += 7;
     }
     return 0;
+}
+
+/* Most numbers in a record (lengths, counts, flags) take one byte: those
+ * inline, the rest in rd_uv_long(). */
+static inline apr_uint64_t rd_uv(rd_t *r)
+{
+    if (!r->bad && r->p < r->end && *r->p < 0x80)
+        return *r->p++;
+    return rd_uv_long(r);
 }
 
 static unsigned rd_u32(rd_t *r)
