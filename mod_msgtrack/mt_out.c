@@ -280,6 +280,28 @@ void mt_out_attr(mt_out_t *out, const char *s)
     write_text(out, s, 1);
 }
 
+void mt_out_enclosed(mt_out_t *out, const char *open, const char *text, const char *close)
+{
+    apr_size_t on = strlen(open), cn = strlen(close), t = text ? strlen(text) : 0;
+    char *o;
+
+    if (t < (APR_SIZE_MAX - on - cn) / 8 && (o = reserve(out, on + cn + 6 * t)) != NULL) {
+        char *start = o;
+        memcpy(o, open, on);
+        o += on;
+        if (text)
+            o = escape_to(o, text, t, 0);
+        memcpy(o, close, cn);
+        o += cn;
+        out->len += (apr_size_t)(o - start);
+        return;
+    }
+    mt_out_write(out, open, on);
+    if (text)
+        write_escaped(out, text, t, 0);
+    mt_out_write(out, close, cn);
+}
+
 void mt_out_element(mt_out_t *out, const char *qname, const char *text)
 {
     apr_size_t n = strlen(qname), t = text ? strlen(text) : 0;

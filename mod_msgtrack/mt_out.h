@@ -59,6 +59,11 @@ void mt_out_text(mt_out_t *out, const char *s);
 /** Character data, escaped for a double-quoted attribute value. */
 void mt_out_attr(mt_out_t *out, const char *s);
 
+/** Writes @a open and @a close as they are (markup the caller knows to be
+ *  well-formed) around @a text escaped for element content; NULL @a text
+ *  is empty. */
+void mt_out_enclosed(mt_out_t *out, const char *open, const char *text, const char *close);
+
 /** Writes <prefix:name>text</prefix:name>; @a qname is "prefix:name". */
 void mt_out_element(mt_out_t *out, const char *qname, const char *text);
 

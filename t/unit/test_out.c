@@ -87,20 +87,23 @@ int main(int argc, const char *const *argv)
         pieces_t small = { pool, "", mt_out_buffer_make(pool), 0, 0 };
         mt_out_t *b = mt_out_make_buffered(pool, pieces_write, &big, 4096);
         mt_out_t *s = mt_out_make_buffered(pool, pieces_write, &small, 4);
+        const char *want;
         mt_out_text(b, cases[i].in);
         mt_out_puts(b, "|");
         mt_out_attr(b, cases[i].in);
+        mt_out_enclosed(b, "<a><b>", cases[i].in, "</b></a>");
         mt_out_flush(b);
         mt_out_text(s, cases[i].in);
         mt_out_puts(s, "|");
         mt_out_attr(s, cases[i].in);
+        mt_out_enclosed(s, "<a><b>", cases[i].in, "</b></a>");
         mt_out_flush(s);
-        is_str(mt_out_buffer_get(big.all, NULL),
-               apr_pstrcat(pool, cases[i].text, "|", cases[i].attr, NULL),
-               "text and attr, buffered: %s", cases[i].name);
-        is_str(mt_out_buffer_get(small.all, NULL),
-               apr_pstrcat(pool, cases[i].text, "|", cases[i].attr, NULL),
-               "text and attr, small buffer: %s", cases[i].name);
+        want = apr_pstrcat(pool, cases[i].text, "|", cases[i].attr, "<a><b>", cases[i].text,
+                           "</b></a>", NULL);
+        is_str(mt_out_buffer_get(big.all, NULL), want,
+               "text, attr and enclosed text, buffered: %s", cases[i].name);
+        is_str(mt_out_buffer_get(small.all, NULL), want,
+               "text, attr and enclosed text, small buffer: %s", cases[i].name);
     }
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         /* An element written into a buffer with room (at once) and into
