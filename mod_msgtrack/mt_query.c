@@ -104,13 +104,23 @@ static const unsigned char id_escaped[256] = {
 #undef E16
 };
 
-/* Copy @a s escaped to @a o (room for three times its length); returns the end. */
+/* Copy @a s escaped to @a o (room for three times its length); returns the
+ * end. The bytes kept as they are go four at a time while they can. */
 static char *id_copy(char *o, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *u;
+    const unsigned char *u = (const unsigned char *)(s ? s : "");
 
-    for (u = (const unsigned char *)(s ? s : ""); *u; u++) {
+    for (;;) {
+        /* The NUL is among the escaped bytes: no group reads past it. */
+        while (!id_escaped[u[0]] && !id_escaped[u[1]] && !id_escaped[u[2]]
+               && !id_escaped[u[3]]) {
+            memcpy(o, u, 4);
+            o += 4;
+            u += 4;
+        }
+        if (!*u)
+            return o;
         if (id_escaped[*u]) {
             *o++ = '+';
             *o++ = hex[*u >> 4];
@@ -118,10 +128,9 @@ static char *id_copy(char *o, const char *s)
         }
         else
             *o++ = (char)*u;
+        u++;
     }
-    return o;
 }
-
 static apr_size_t len0(const char *s)
 {
     return s ? strlen(s) : 0;
@@ -132,10 +141,16 @@ const char *mt_query_report_id(apr_pool_t *p, const mt_msg_t *m)
     const char *sender = m->sender ? m->sender : "";
     const char *at = strrchr(sender, '@');
     const char *domain = at ? at + 1 : "";
-    char key[24], *r, *o;
+    char key[24], *kd = key + sizeof(key), *r, *o;
+    apr_uint64_t v = m->key;
     apr_size_t klen;
 
-    klen = (apr_size_t)apr_snprintf(key, sizeof(key), "%" APR_UINT64_T_FMT, m->key);
+    /* The key in decimal, by hand, at the end of key[]. */
+    do {
+        *--kd = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    klen = (apr_size_t)(key + sizeof(key) - kd);
     /* Room for every byte escaped: one allocation, one pass. */
     o = r = apr_palloc(p, sizeof("Message-Id=,Server=,Internal-Id=,Sender=,Domain=") + klen
                           + 3 * (len0(m->message_id) + len0(m->host) + len0(sender)
@@ -145,7 +160,7 @@ const char *mt_query_report_id(apr_pool_t *p, const mt_msg_t *m)
     memcpy(o, ",Server=", 8);
     o = id_copy(o + 8, m->host);
     memcpy(o, ",Internal-Id=", 13);
-    memcpy(o + 13, key, klen);
+    memcpy(o + 13, kd, klen);
     o += 13 + klen;
     memcpy(o, ",Sender=", 8);
     o = id_copy(o + 8, sender);
