@@ -748,7 +748,7 @@ static inline apr_uint64_t rd_uv(rd_t *r)
     return rd_uv_long(r);
 }
 
-static unsigned rd_u32(rd_t *r)
+static inline unsigned rd_u32(rd_t *r)
 {
     apr_uint64_t v = rd_uv(r);
     if (v > UINT_MAX) {
@@ -768,7 +768,7 @@ static int rd_int(rd_t *r)
     return (int)v;
 }
 
-static str_t rd_str(rd_t *r)
+static inline str_t rd_str(rd_t *r)
 {
     str_t s = { NULL, 0 };
     apr_uint64_t n = rd_uv(r);
@@ -815,7 +815,7 @@ typedef struct {
 
 enum { DEC_HEAD, DEC_KEYS, DEC_ALL };
 
-static void rd_rcpt(rd_t *r, str_t *addr, str_t *orig, unsigned *flags)
+static inline void rd_rcpt(rd_t *r, str_t *addr, str_t *orig, unsigned *flags)
 {
     *addr = rd_str(r);
     *orig = rd_str(r);
@@ -943,11 +943,33 @@ static apr_size_t msg_encode(mt_txn_t *t, const mt_msg_t *m, const unsigned char
     return (apr_size_t)(w - b);
 }
 
-/* Fill @a m from a decoded (DEC_ALL) hop, strings and arrays in @a p. */
+/* An array of @a n elements of @a size bytes at @a elts (room for at least
+ * one), as apr_array_make() would have made it: pushes grow it in @a p. */
+static apr_array_header_t *array_at(apr_pool_t *p, apr_array_header_t *a, void *elts,
+                                    int n, int size)
+{
+    a->pool = p;
+    a->elt_size = size;
+    a->nelts = n;
+    a->nalloc = n ? n : 1;
+    a->elts = elts;
+    return a;
+}
+
+/* Fill @a m from a decoded (DEC_ALL) hop, strings and arrays in @a p: one
+ * allocation holds the two arrays, their elements and the strings. */
 static void msg_fill(apr_pool_t *p, const msg_view_t *v, apr_size_t size, apr_uint64_t key,
                      mt_msg_t *m)
 {
-    char *w = apr_palloc(p, size + 1);
+    apr_size_t nr = v->nrcpts ? v->nrcpts : 1, nh = v->nhdr ? v->nhdr : 1;
+    apr_size_t heads = APR_ALIGN_DEFAULT(2 * sizeof(apr_array_header_t));
+    apr_size_t relts = APR_ALIGN_DEFAULT(nr * sizeof(mt_rcpt_t));
+    apr_size_t helts = APR_ALIGN_DEFAULT(nh * sizeof(const char *));
+    char *block = apr_palloc(p, heads + relts + helts + size + 1);
+    apr_array_header_t *ah = (apr_array_header_t *)block;
+    mt_rcpt_t *rc = (mt_rcpt_t *)(block + heads);
+    const char **hd = (const char **)(block + heads + relts);
+    char *w = block + heads + relts + helts;
     rd_t r;
     unsigned i;
 
@@ -969,19 +991,22 @@ static void msg_fill(apr_pool_t *p, const msg_view_t *v, apr_size_t size, apr_ui
     m->nrcpt = v->nrcpt;
     m->flags = v->flags;
     m->nevents = v->nevents;
-    m->rcpts = apr_array_make(p, v->nrcpts ? (int)v->nrcpts : 1, sizeof(mt_rcpt_t));
+    if (!v->nrcpts)
+        memset(rc, 0, sizeof(*rc));
+    if (!v->nhdr)
+        hd[0] = NULL;
     r = v->rcpts;
     for (i = 0; i < v->nrcpts; i++) {
-        mt_rcpt_t *rc = apr_array_push(m->rcpts);
         str_t a, o;
-        rd_rcpt(&r, &a, &o, &rc->flags);
-        rc->addr = cstr(&w, a);
-        rc->orig = cstr(&w, o);
+        rd_rcpt(&r, &a, &o, &rc[i].flags);
+        rc[i].addr = cstr(&w, a);
+        rc[i].orig = cstr(&w, o);
     }
-    m->hdr_rcpts = apr_array_make(p, v->nhdr ? (int)v->nhdr : 1, sizeof(const char *));
     r = v->hdr;
     for (i = 0; i < v->nhdr; i++)
-        APR_ARRAY_PUSH(m->hdr_rcpts, const char *) = cstr(&w, rd_str(&r));
+        hd[i] = cstr(&w, rd_str(&r));
+    m->rcpts = array_at(p, &ah[0], rc, (int)v->nrcpts, (int)sizeof(mt_rcpt_t));
+    m->hdr_rcpts = array_at(p, &ah[1], hd, (int)v->nhdr, (int)sizeof(const char *));
 }
 
 #define EV_NSTR 8
