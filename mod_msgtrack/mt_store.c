@@ -90,6 +90,9 @@ struct mt_txn_t {
      * the size of the buffers scans read into. */
     DBC *rcur[SX_N];
     u_int32_t bulk_cap;
+    /* Bumped each time a read moves rcur[i]: a scan whose callbacks left
+     * it as it was goes on from where its cursor is. */
+    unsigned rmoves[SX_N];
     /* The by_hop cursor of mt_store_hop_find, opened once and closed
      * before the transaction ends (cursors_close). */
     struct cur_t *hop_cur;
@@ -2145,6 +2148,7 @@ static const char *bulk_scan(mt_txn_t *t, apr_pool_t *p, int ix, const unsigned 
     while (rc == 0 && !done && (rc = bulk_get(t, p, t->rcur[ix], seek, slen, &d)) == 0) {
         unsigned char *kb, *last = NULL, *vb;
         u_int32_t ks, lks = 0, vs;
+        unsigned moves = ++t->rmoves[ix];
         int fresh = 0;
         void *it;
 
@@ -2178,12 +2182,13 @@ static const char *bulk_scan(mt_txn_t *t, apr_pool_t *p, int ix, const unsigned 
         if (!fresh && !seek)
             break;
         /* The range may go on past the buffer. A buffer ends where a page
-         * does: when it held nothing but the entry sought from, the cursor
-         * is still on that entry (no callback ran) and the next page
-         * follows; else the callbacks may have moved the cursor, and the
-         * scan seeks the last entry again. */
-        if (!fresh) {
+         * does: when it held nothing but the entry sought from (no callback
+         * ran), or when no callback moved the cursor (they read other
+         * indexes, or nothing), the cursor is still on the last entry and
+         * the next page follows; else the scan seeks that entry again. */
+        if (!fresh || t->rmoves[ix] == moves) {
             seek = NULL;
+            again = 0;
             continue;
         }
         seek = apr_pmemdup(p, last, lks);
@@ -2266,6 +2271,7 @@ const char *mt_store_keys(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const ch
         rc = ENOMEM;
     if (rc == 0) {
         DBC *c = t->rcur[ix];
+        t->rmoves[ix]++;
         memcpy(k.data, b, plen + 16);
         k.size = (u_int32_t)(plen + 16);
         k.flags = DB_DBT_REALLOC;
