@@ -477,6 +477,29 @@ typedef struct {
     apr_pool_t *err_pool;
 } find_t;
 
+/* The hash of find's sets (Message-IDs, hop keys): eight bytes at a time,
+ * where APR's default hash takes one. */
+static unsigned int set_hash(const char *key, apr_ssize_t *klen)
+{
+    apr_size_t n = *klen == APR_HASH_KEY_STRING ? strlen(key) : (apr_size_t)*klen;
+    apr_uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+
+    *klen = (apr_ssize_t)n;
+    for (; n >= 8; n -= 8, key += 8) {
+        memcpy(&w, key, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    if (n) {
+        w = 0;
+        memcpy(&w, key, n);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    h ^= h >> 29;
+    return (unsigned int)h;
+}
+
 mt_error_t *mt_query_find_check(apr_pool_t *p, const mt_viewer_t *who, const mt_find_t *q)
 {
     const char *me = nz(who->mailbox);
@@ -864,8 +887,8 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
     f.res_parent = p;
     apr_pool_create(&f.res_pool, p);
     f.scan_pool = sp;
-    f.seen = apr_hash_make(sp);
-    f.seen_hops = apr_hash_make(sp);
+    f.seen = apr_hash_make_custom(sp, set_hash);
+    f.seen_hops = apr_hash_make_custom(sp, set_hash);
     f.cands = apr_array_make(sp, 64, sizeof(cand_t));
     if (nz(q->message_id))
         f.message_id = norm_msgid(sp, q->message_id);
