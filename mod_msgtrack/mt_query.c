@@ -26,6 +26,20 @@ static char *lower(apr_pool_t *p, const char *s)
     return s ? mt_ascii_lower(p, s, strlen(s)) : apr_pstrdup(p, "");
 }
 
+/* @a s in ASCII lower case to look it up with: @a s itself when it has no
+ * upper-case letter (most addresses), else a copy in @a p. Not for a key
+ * a hash keeps: lower() copies those. */
+static const char *lower_lookup(apr_pool_t *p, const char *s)
+{
+    const char *q;
+    if (!s)
+        return "";
+    for (q = s; *q; q++)
+        if (*q >= 'A' && *q <= 'Z')
+            return mt_ascii_lower(p, s, strlen(s));
+    return s;
+}
+
 /* Case-insensitive (ASCII) substring: non-ASCII bytes must match exactly. */
 static int icontains(const char *hay, const char *needle)
 {
@@ -1001,17 +1015,17 @@ static rix_t *rix_make(apr_pool_t *p, const mt_msg_t *m)
 
 static const mt_rcpt_t *rix_first(const rix_t *x, const char *addr)
 {
-    return addr ? apr_hash_get(x->first, lower(x->p, addr), APR_HASH_KEY_STRING) : NULL;
+    return addr ? apr_hash_get(x->first, lower_lookup(x->p, addr), APR_HASH_KEY_STRING) : NULL;
 }
 
 static const mt_rcpt_t *rix_rooted(const rix_t *x, const char *addr)
 {
-    return addr ? apr_hash_get(x->rooted, lower(x->p, addr), APR_HASH_KEY_STRING) : NULL;
+    return addr ? apr_hash_get(x->rooted, lower_lookup(x->p, addr), APR_HASH_KEY_STRING) : NULL;
 }
 
 static int rix_hdr(const rix_t *x, const char *addr)
 {
-    return addr && apr_hash_get(x->hdr, lower(x->p, addr), APR_HASH_KEY_STRING) != NULL;
+    return addr && apr_hash_get(x->hdr, lower_lookup(x->p, addr), APR_HASH_KEY_STRING) != NULL;
 }
 
 /* BccRecipient: known from the hop where the sender's recipients are (a
@@ -1038,7 +1052,7 @@ static int bcc_of(const mt_msg_t *origin, const rix_t *x, const char *addr, cons
 
 static rr_t *get_rr(build_t *b, const char *addr, const char *orig, unsigned flags)
 {
-    const char *k = lower(b->p, addr);
+    const char *k = lower_lookup(b->p, addr);
     rr_t *r = apr_hash_get(b->by_addr, k, APR_HASH_KEY_STRING);
     if (r) {
         if (!r->orig && orig && !ieq(orig, addr))
@@ -1050,7 +1064,7 @@ static rr_t *get_rr(build_t *b, const char *addr, const char *orig, unsigned fla
     r->orig = orig && !ieq(orig, addr) ? orig : NULL;
     r->bcc = b->msg->rorigin ? bcc_of(b->msg->rorigin, b->rx_origin, addr, orig, flags)
                              : (flags & MT_RCPT_BCC) != 0;
-    apr_hash_set(b->by_addr, k, APR_HASH_KEY_STRING, r);
+    apr_hash_set(b->by_addr, k == addr ? apr_pstrdup(b->p, k) : k, APR_HASH_KEY_STRING, r);
     APR_ARRAY_PUSH(b->rrs, rr_t *) = r;
     return r;
 }
@@ -1074,7 +1088,7 @@ static rr_t *mailbox_rr(build_t *b, const char *user)
     rr_t *r;
     if (!user || !*user)
         return NULL;
-    if ((r = apr_hash_get(b->by_addr, lower(b->p, user), APR_HASH_KEY_STRING)))
+    if ((r = apr_hash_get(b->by_addr, lower_lookup(b->p, user), APR_HASH_KEY_STRING)))
         return r;
     for (pass = 1; pass < 3; pass++) {
         for (i = 0; i < b->rrs->nelts; i++) {
