@@ -172,11 +172,16 @@ static void write_time(mt_out_t *out, apr_pool_t *p, const char *qname, apr_time
 
 static void write_strings(mt_out_t *out, const char *qname, const apr_array_header_t *a)
 {
+    apr_size_t n = strlen(qname);
     int i;
-    mt_out_printf(out, "<%s>", qname);
+    mt_out_write(out, "<", 1);
+    mt_out_write(out, qname, n);
+    mt_out_write(out, ">", 1);
     for (i = 0; a && i < a->nelts; i++)
         mt_out_element(out, "t:String", APR_ARRAY_IDX(a, i, const char *));
-    mt_out_printf(out, "</%s>", qname);
+    mt_out_write(out, "</", 2);
+    mt_out_write(out, qname, n);
+    mt_out_write(out, ">", 1);
 }
 
 /* A non-empty string element (t:NonEmptyStringType) when @a s has text. */
