@@ -148,22 +148,21 @@ static double ms_since(apr_time_t t0)
 /* ------------------------------------------------------------------ writing */
 
 /* An EmailAddressType; an empty address (the null sender) is an element
- * without children. */
-static void write_address(mt_out_t *out, const char *qname, const char *addr)
-{
-    apr_size_t n = strlen(qname);
+ * without children. ADDRESS("t:Sender") spells out the markup. */
+typedef struct {
+    const char *open, *close, *empty;
+} address_markup_t;
 
-    mt_out_write(out, "<", 1);
-    mt_out_write(out, qname, n);
-    if (!addr || !*addr) {
-        mt_out_puts(out, "/>");
-        return;
-    }
-    mt_out_puts(out, "><t:EmailAddress>");
-    mt_out_text(out, addr);
-    mt_out_puts(out, "</t:EmailAddress><t:RoutingType>SMTP</t:RoutingType></");
-    mt_out_write(out, qname, n);
-    mt_out_write(out, ">", 1);
+#define ADDRESS(q) (&(const address_markup_t){ \
+    "<" q "><t:EmailAddress>", \
+    "</t:EmailAddress><t:RoutingType>SMTP</t:RoutingType></" q ">", "<" q "/>" })
+
+static void write_address(mt_out_t *out, const address_markup_t *m, const char *addr)
+{
+    if (!addr || !*addr)
+        mt_out_puts(out, m->empty);
+    else
+        mt_out_enclosed(out, m->open, addr, m->close);
 }
 
 static void write_time(mt_out_t *out, apr_pool_t *p, const char *qname, apr_time_t t)
@@ -173,11 +172,16 @@ static void write_time(mt_out_t *out, apr_pool_t *p, const char *qname, apr_time
 
 static void write_strings(mt_out_t *out, const char *qname, const apr_array_header_t *a)
 {
+    apr_size_t n = strlen(qname);
     int i;
-    mt_out_printf(out, "<%s>", qname);
+    mt_out_write(out, "<", 1);
+    mt_out_write(out, qname, n);
+    mt_out_write(out, ">", 1);
     for (i = 0; a && i < a->nelts; i++)
         mt_out_element(out, "t:String", APR_ARRAY_IDX(a, i, const char *));
-    mt_out_printf(out, "</%s>", qname);
+    mt_out_write(out, "</", 2);
+    mt_out_write(out, qname, n);
+    mt_out_write(out, ">", 1);
 }
 
 /* A non-empty string element (t:NonEmptyStringType) when @a s has text. */
@@ -245,10 +249,10 @@ static void write_found(mt_out_t *out, apr_pool_t *p, const mt_found_t *f)
     int i;
     mt_out_puts(out, "<t:MessageTrackingSearchResult>");
     mt_out_element(out, "t:Subject", f->subject ? f->subject : "");
-    write_address(out, "t:Sender", f->sender);
+    write_address(out, ADDRESS("t:Sender"), f->sender);
     mt_out_puts(out, "<t:Recipients>");
     for (i = 0; f->recipients && i < f->recipients->nelts; i++)
-        write_address(out, "t:Mailbox", APR_ARRAY_IDX(f->recipients, i, const char *));
+        write_address(out, ADDRESS("t:Mailbox"), APR_ARRAY_IDX(f->recipients, i, const char *));
     mt_out_puts(out, "</t:Recipients>");
     write_time(out, p, "t:SubmittedTime", f->submitted);
     mt_out_element(out, "t:MessageTrackingReportId", f->report_id);
@@ -325,13 +329,15 @@ static void write_event(mt_out_t *out, apr_pool_t *p, const mt_report_event_t *e
 {
     mt_out_puts(out, "<t:RecipientTrackingEvent>");
     write_time(out, p, "t:Date", e->date);
-    write_address(out, "t:Recipient", e->recipient);
+    write_address(out, ADDRESS("t:Recipient"), e->recipient);
     mt_out_element(out, "t:DeliveryStatus", e->delivery_status);
     mt_out_element(out, "t:EventDescription", e->description);
     if (e->data && e->data->nelts)
         write_strings(out, "t:EventData", e->data);
     mt_out_element(out, "t:Server", e->server && *e->server ? e->server : "unknown");
-    mt_out_printf(out, "<t:InternalId>%" APR_UINT64_T_FMT "</t:InternalId>", e->hop);
+    mt_out_puts(out, "<t:InternalId>");
+    mt_out_uint(out, e->hop);
+    mt_out_puts(out, "</t:InternalId>");
     mt_out_element(out, "t:BccRecipient", e->bcc ? "true" : "false");
     if (privileged)
         mt_out_element(out, "t:HiddenRecipient", e->hidden ? "true" : "false");
@@ -351,13 +357,14 @@ static void write_report(mt_out_t *out, apr_pool_t *p, const mt_report_t *r, int
                          "<t:RecipientTrackingEvents/></m:MessageTrackingReport>");
         return;
     }
-    write_address(out, "t:Sender", r->sender);
+    write_address(out, ADDRESS("t:Sender"), r->sender);
     if (r->subject)
         mt_out_element(out, "t:Subject", r->subject);
     write_time(out, p, "t:SubmitTime", r->submitted);
     mt_out_puts(out, "<t:OriginalRecipients>");
     for (i = 0; r->original_recipients && i < r->original_recipients->nelts; i++)
-        write_address(out, "t:Address", APR_ARRAY_IDX(r->original_recipients, i, const char *));
+        write_address(out, ADDRESS("t:Address"),
+                      APR_ARRAY_IDX(r->original_recipients, i, const char *));
     mt_out_puts(out, "</t:OriginalRecipients><t:RecipientTrackingEvents>");
     for (i = 0; i < r->events->nelts; i++)
         write_event(out, p, &APR_ARRAY_IDX(r->events, i, mt_report_event_t), privileged);

@@ -111,6 +111,17 @@ void mt_out_printf(mt_out_t *out, const char *fmt, ...)
         mt_out_write(out, buf, (apr_size_t)n);
 }
 
+void mt_out_uint(mt_out_t *out, apr_uint64_t v)
+{
+    char b[20], *o = b + sizeof(b);
+
+    do {
+        *--o = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    mt_out_write(out, o, (apr_size_t)(b + sizeof(b) - o));
+}
+
 /* Length of the valid UTF-8 sequence at s encoding an XML Char, or 0. */
 static apr_size_t utf8_xml_char(const unsigned char *s)
 {
@@ -162,21 +173,29 @@ static const char *escaped(const unsigned char *p, int attr, apr_size_t *n, apr_
     }
 }
 
-static void write_escaped(mt_out_t *out, const char *s, int attr)
+/* Bytes from @a p on, before @a end, that are plain for @a mask: four at
+ * a time while four are left, then one at a time. */
+static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end,
+                                      unsigned char mask)
 {
-    const unsigned char *p = (const unsigned char *)s, *run = p;
+    while (end - p >= 4 && (plain[p[0]] & plain[p[1]] & plain[p[2]] & plain[p[3]] & mask))
+        p += 4;
+    while (p < end && (plain[*p] & mask))
+        p++;
+    return p;
+}
+
+/* The piece by piece way: each plain run, then each replacement, handed
+ * to mt_out_write(). */
+static void write_escaped(mt_out_t *out, const char *s, apr_size_t len, int attr)
+{
+    const unsigned char *p = (const unsigned char *)s, *end = p + len, *run = p;
     const unsigned char mask = attr ? 2 : 1;
 
-    if (!s)
-        return;
-    while (*p) {
+    while ((p = plain_run(p, end, mask)) < end) {
         const char *rep;
         apr_size_t n, rn;
 
-        if (plain[*p] & mask) {
-            p++;
-            continue;
-        }
         if ((rep = escaped(p, attr, &n, &rn)) != NULL) {
             mt_out_write(out, (const char *)run, (apr_size_t)(p - run));
             mt_out_write(out, rep, rn);
@@ -206,20 +225,23 @@ static char *reserve(mt_out_t *out, apr_size_t n)
 }
 
 /* write_escaped() into @a o, which has room for 6 bytes per byte of @a s
- * (the longest replacement, "&quot;", for one byte); returns the end. */
-static char *escape_to(char *o, const char *s, int attr)
+ * (the longest replacement, "&quot;", for one byte); returns the end. Each
+ * plain run is copied at once. */
+static char *escape_to(char *o, const char *s, apr_size_t len, int attr)
 {
-    const unsigned char *p = (const unsigned char *)s;
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
     const unsigned char mask = attr ? 2 : 1;
 
-    while (*p) {
+    for (;;) {
+        const unsigned char *run = p;
         const char *rep;
         apr_size_t n, rn;
 
-        if (plain[*p] & mask) {
-            *o++ = (char)*p++;
-            continue;
-        }
+        p = plain_run(p, end, mask);
+        memcpy(o, run, (apr_size_t)(p - run));
+        o += p - run;
+        if (p == end)
+            return o;
         if ((rep = escaped(p, attr, &n, &rn)) != NULL) {
             memcpy(o, rep, rn);
             o += rn;
@@ -230,17 +252,54 @@ static char *escape_to(char *o, const char *s, int attr)
         }
         p += n;
     }
-    return o;
+}
+
+/* Text escaped: into the buffer at once when it has room for the text
+ * escaped at worst, else piece by piece. */
+static void write_text(mt_out_t *out, const char *s, int attr)
+{
+    apr_size_t t;
+    char *o;
+
+    if (!s)
+        return;
+    t = strlen(s);
+    if (t < APR_SIZE_MAX / 8 && (o = reserve(out, 6 * t)) != NULL)
+        out->len += (apr_size_t)(escape_to(o, s, t, attr) - o);
+    else
+        write_escaped(out, s, t, attr);
 }
 
 void mt_out_text(mt_out_t *out, const char *s)
 {
-    write_escaped(out, s, 0);
+    write_text(out, s, 0);
 }
 
 void mt_out_attr(mt_out_t *out, const char *s)
 {
-    write_escaped(out, s, 1);
+    write_text(out, s, 1);
+}
+
+void mt_out_enclosed(mt_out_t *out, const char *open, const char *text, const char *close)
+{
+    apr_size_t on = strlen(open), cn = strlen(close), t = text ? strlen(text) : 0;
+    char *o;
+
+    if (t < (APR_SIZE_MAX - on - cn) / 8 && (o = reserve(out, on + cn + 6 * t)) != NULL) {
+        char *start = o;
+        memcpy(o, open, on);
+        o += on;
+        if (text)
+            o = escape_to(o, text, t, 0);
+        memcpy(o, close, cn);
+        o += cn;
+        out->len += (apr_size_t)(o - start);
+        return;
+    }
+    mt_out_write(out, open, on);
+    if (text)
+        write_escaped(out, text, t, 0);
+    mt_out_write(out, close, cn);
 }
 
 void mt_out_element(mt_out_t *out, const char *qname, const char *text)
@@ -256,7 +315,7 @@ void mt_out_element(mt_out_t *out, const char *qname, const char *text)
         o += n;
         *o++ = '>';
         if (text)
-            o = escape_to(o, text, 0);
+            o = escape_to(o, text, t, 0);
         *o++ = '<';
         *o++ = '/';
         memcpy(o, qname, n);
@@ -268,7 +327,8 @@ void mt_out_element(mt_out_t *out, const char *qname, const char *text)
     mt_out_write(out, "<", 1);
     mt_out_write(out, qname, n);
     mt_out_write(out, ">", 1);
-    mt_out_text(out, text);
+    if (text)
+        write_escaped(out, text, t, 0);
     mt_out_write(out, "</", 2);
     mt_out_write(out, qname, n);
     mt_out_write(out, ">", 1);

@@ -51,11 +51,18 @@ void mt_out_write(mt_out_t *out, const char *data, apr_size_t len);
 void mt_out_puts(mt_out_t *out, const char *s);
 void mt_out_printf(mt_out_t *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+/** @a v in decimal, as "%" APR_UINT64_T_FMT writes it, without a format. */
+void mt_out_uint(mt_out_t *out, apr_uint64_t v);
 
 /** Character data, escaped for element content. */
 void mt_out_text(mt_out_t *out, const char *s);
 /** Character data, escaped for a double-quoted attribute value. */
 void mt_out_attr(mt_out_t *out, const char *s);
+
+/** Writes @a open and @a close as they are (markup the caller knows to be
+ *  well-formed) around @a text escaped for element content; NULL @a text
+ *  is empty. */
+void mt_out_enclosed(mt_out_t *out, const char *open, const char *text, const char *close);
 
 /** Writes <prefix:name>text</prefix:name>; @a qname is "prefix:name". */
 void mt_out_element(mt_out_t *out, const char *qname, const char *text);

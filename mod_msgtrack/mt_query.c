@@ -26,6 +26,20 @@ static char *lower(apr_pool_t *p, const char *s)
     return s ? mt_ascii_lower(p, s, strlen(s)) : apr_pstrdup(p, "");
 }
 
+/* @a s in ASCII lower case to look it up with: @a s itself when it has no
+ * upper-case letter (most addresses), else a copy in @a p. Not for a key
+ * a hash keeps: lower() copies those. */
+static const char *lower_lookup(apr_pool_t *p, const char *s)
+{
+    const char *q;
+    if (!s)
+        return "";
+    for (q = s; *q; q++)
+        if (*q >= 'A' && *q <= 'Z')
+            return mt_ascii_lower(p, s, strlen(s));
+    return s;
+}
+
 /* Case-insensitive (ASCII) substring: non-ASCII bytes must match exactly. */
 static int icontains(const char *hay, const char *needle)
 {
@@ -104,13 +118,23 @@ static const unsigned char id_escaped[256] = {
 #undef E16
 };
 
-/* Copy @a s escaped to @a o (room for three times its length); returns the end. */
+/* Copy @a s escaped to @a o (room for three times its length); returns the
+ * end. The bytes kept as they are go four at a time while they can. */
 static char *id_copy(char *o, const char *s)
 {
     static const char hex[] = "0123456789ABCDEF";
-    const unsigned char *u;
+    const unsigned char *u = (const unsigned char *)(s ? s : "");
 
-    for (u = (const unsigned char *)(s ? s : ""); *u; u++) {
+    for (;;) {
+        /* The NUL is among the escaped bytes: no group reads past it. */
+        while (!id_escaped[u[0]] && !id_escaped[u[1]] && !id_escaped[u[2]]
+               && !id_escaped[u[3]]) {
+            memcpy(o, u, 4);
+            o += 4;
+            u += 4;
+        }
+        if (!*u)
+            return o;
         if (id_escaped[*u]) {
             *o++ = '+';
             *o++ = hex[*u >> 4];
@@ -118,10 +142,9 @@ static char *id_copy(char *o, const char *s)
         }
         else
             *o++ = (char)*u;
+        u++;
     }
-    return o;
 }
-
 static apr_size_t len0(const char *s)
 {
     return s ? strlen(s) : 0;
@@ -132,10 +155,16 @@ const char *mt_query_report_id(apr_pool_t *p, const mt_msg_t *m)
     const char *sender = m->sender ? m->sender : "";
     const char *at = strrchr(sender, '@');
     const char *domain = at ? at + 1 : "";
-    char key[24], *r, *o;
+    char key[24], *kd = key + sizeof(key), *r, *o;
+    apr_uint64_t v = m->key;
     apr_size_t klen;
 
-    klen = (apr_size_t)apr_snprintf(key, sizeof(key), "%" APR_UINT64_T_FMT, m->key);
+    /* The key in decimal, by hand, at the end of key[]. */
+    do {
+        *--kd = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    klen = (apr_size_t)(key + sizeof(key) - kd);
     /* Room for every byte escaped: one allocation, one pass. */
     o = r = apr_palloc(p, sizeof("Message-Id=,Server=,Internal-Id=,Sender=,Domain=") + klen
                           + 3 * (len0(m->message_id) + len0(m->host) + len0(sender)
@@ -145,7 +174,7 @@ const char *mt_query_report_id(apr_pool_t *p, const mt_msg_t *m)
     memcpy(o, ",Server=", 8);
     o = id_copy(o + 8, m->host);
     memcpy(o, ",Internal-Id=", 13);
-    memcpy(o + 13, key, klen);
+    memcpy(o + 13, kd, klen);
     o += 13 + klen;
     memcpy(o, ",Sender=", 8);
     o = id_copy(o + 8, sender);
@@ -461,6 +490,29 @@ typedef struct {
     mt_error_t *err;
     apr_pool_t *err_pool;
 } find_t;
+
+/* The hash of find's sets (Message-IDs, hop keys): eight bytes at a time,
+ * where APR's default hash takes one. */
+static unsigned int set_hash(const char *key, apr_ssize_t *klen)
+{
+    apr_size_t n = *klen == APR_HASH_KEY_STRING ? strlen(key) : (apr_size_t)*klen;
+    apr_uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+
+    *klen = (apr_ssize_t)n;
+    for (; n >= 8; n -= 8, key += 8) {
+        memcpy(&w, key, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    if (n) {
+        w = 0;
+        memcpy(&w, key, n);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    h ^= h >> 29;
+    return (unsigned int)h;
+}
 
 mt_error_t *mt_query_find_check(apr_pool_t *p, const mt_viewer_t *who, const mt_find_t *q)
 {
@@ -849,8 +901,8 @@ mt_error_t *mt_query_find(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who,
     f.res_parent = p;
     apr_pool_create(&f.res_pool, p);
     f.scan_pool = sp;
-    f.seen = apr_hash_make(sp);
-    f.seen_hops = apr_hash_make(sp);
+    f.seen = apr_hash_make_custom(sp, set_hash);
+    f.seen_hops = apr_hash_make_custom(sp, set_hash);
     f.cands = apr_array_make(sp, 64, sizeof(cand_t));
     if (nz(q->message_id))
         f.message_id = norm_msgid(sp, q->message_id);
@@ -963,17 +1015,17 @@ static rix_t *rix_make(apr_pool_t *p, const mt_msg_t *m)
 
 static const mt_rcpt_t *rix_first(const rix_t *x, const char *addr)
 {
-    return addr ? apr_hash_get(x->first, lower(x->p, addr), APR_HASH_KEY_STRING) : NULL;
+    return addr ? apr_hash_get(x->first, lower_lookup(x->p, addr), APR_HASH_KEY_STRING) : NULL;
 }
 
 static const mt_rcpt_t *rix_rooted(const rix_t *x, const char *addr)
 {
-    return addr ? apr_hash_get(x->rooted, lower(x->p, addr), APR_HASH_KEY_STRING) : NULL;
+    return addr ? apr_hash_get(x->rooted, lower_lookup(x->p, addr), APR_HASH_KEY_STRING) : NULL;
 }
 
 static int rix_hdr(const rix_t *x, const char *addr)
 {
-    return addr && apr_hash_get(x->hdr, lower(x->p, addr), APR_HASH_KEY_STRING) != NULL;
+    return addr && apr_hash_get(x->hdr, lower_lookup(x->p, addr), APR_HASH_KEY_STRING) != NULL;
 }
 
 /* BccRecipient: known from the hop where the sender's recipients are (a
@@ -1000,7 +1052,7 @@ static int bcc_of(const mt_msg_t *origin, const rix_t *x, const char *addr, cons
 
 static rr_t *get_rr(build_t *b, const char *addr, const char *orig, unsigned flags)
 {
-    const char *k = lower(b->p, addr);
+    const char *k = lower_lookup(b->p, addr);
     rr_t *r = apr_hash_get(b->by_addr, k, APR_HASH_KEY_STRING);
     if (r) {
         if (!r->orig && orig && !ieq(orig, addr))
@@ -1012,7 +1064,7 @@ static rr_t *get_rr(build_t *b, const char *addr, const char *orig, unsigned fla
     r->orig = orig && !ieq(orig, addr) ? orig : NULL;
     r->bcc = b->msg->rorigin ? bcc_of(b->msg->rorigin, b->rx_origin, addr, orig, flags)
                              : (flags & MT_RCPT_BCC) != 0;
-    apr_hash_set(b->by_addr, k, APR_HASH_KEY_STRING, r);
+    apr_hash_set(b->by_addr, k == addr ? apr_pstrdup(b->p, k) : k, APR_HASH_KEY_STRING, r);
     APR_ARRAY_PUSH(b->rrs, rr_t *) = r;
     return r;
 }
@@ -1036,7 +1088,7 @@ static rr_t *mailbox_rr(build_t *b, const char *user)
     rr_t *r;
     if (!user || !*user)
         return NULL;
-    if ((r = apr_hash_get(b->by_addr, lower(b->p, user), APR_HASH_KEY_STRING)))
+    if ((r = apr_hash_get(b->by_addr, lower_lookup(b->p, user), APR_HASH_KEY_STRING)))
         return r;
     for (pass = 1; pass < 3; pass++) {
         for (i = 0; i < b->rrs->nelts; i++) {

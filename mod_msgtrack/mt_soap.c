@@ -84,6 +84,40 @@ static void on_start(void *ctx, const xmlChar *localname, const xmlChar *prefix,
     }
 }
 
+/* White space between a start or end tag and a child's start tag, or
+ * after a child's end tag before its parent's: layout, in content where
+ * elements are children (the schemas have no mixed content; the value of
+ * a leaf, white space included, is never layout). Not kept as a text node:
+ * nothing reads it. Text copied out of the input (non-ASCII, or split)
+ * and text whose next bytes are not in the buffer yet are kept. */
+static int is_layout(xmlParserCtxtPtr ctxt, const xmlChar *ch, int len)
+{
+    xmlParserInputPtr in = ctxt->input;
+    const xmlChar *next = ch + len;
+    int i;
+
+    if (!ctxt->node || !in || !in->base || !in->end || ch < in->base
+        || next + 2 > in->end || next[0] != '<')
+        return 0;
+    if (next[1] == '/') {
+        if (!ctxt->node->last || ctxt->node->last->type != XML_ELEMENT_NODE)
+            return 0;
+    }
+    else if (next[1] == '!' || next[1] == '?') {
+        return 0;
+    }
+    for (i = 0; i < len; i++)
+        if (ch[i] != ' ' && ch[i] != '\n' && ch[i] != '\t' && ch[i] != '\r')
+            return 0;
+    return 1;
+}
+
+static void on_characters(void *ctx, const xmlChar *ch, int len)
+{
+    if (!is_layout(ctx, ch, len))
+        xmlSAX2Characters(ctx, ch, len);
+}
+
 static void record_error(mt_soap_parser_t *sp, xmlErrorPtr e)
 {
     apr_size_t n;
@@ -178,6 +212,10 @@ static int create_ctxt(mt_soap_parser_t *sp)
     ctxt->sax->internalSubset = on_doctype;
     ctxt->sax->externalSubset = on_doctype;
     ctxt->sax->startElementNs = on_start;
+    /* One handler for all text: libxml2 then never guesses which white
+     * space is ignorable. */
+    ctxt->sax->characters = on_characters;
+    ctxt->sax->ignorableWhitespace = on_characters;
     ctxt->sax->serror = on_error;
     ctxt->sax->error = NULL;
     ctxt->sax->warning = NULL;
@@ -414,16 +452,20 @@ int mt_soap_content_type_ok(const char *ct)
 
 void mt_soap_write_envelope_start(mt_out_t *out)
 {
-    mt_out_printf(out,
+    /* Every response starts so: the numbers written as they are, no format. */
+    mt_out_puts(out,
         "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
         "<s:Envelope xmlns:s=\"" MT_NS_SOAP11 "\" xmlns:m=\"" MT_NS_MESSAGES "\""
         " xmlns:t=\"" MT_NS_TYPES "\">"
-        "<s:Header><t:ServerVersionInfo MajorVersion=\"%d\" MinorVersion=\"%d\""
-        " MajorBuildNumber=\"%d\" MinorBuildNumber=\"%d\" Version=\"%s\"/></s:Header>"
-        "<s:Body>",
-        MT_SERVER_MAJOR_VERSION, MT_SERVER_MINOR_VERSION,
-        MT_VERSION_MAJOR * 100 + MT_VERSION_MINOR, MT_VERSION_PATCH,
-        MT_SERVER_VERSION_NAME);
+        "<s:Header><t:ServerVersionInfo MajorVersion=\"");
+    mt_out_uint(out, MT_SERVER_MAJOR_VERSION);
+    mt_out_puts(out, "\" MinorVersion=\"");
+    mt_out_uint(out, MT_SERVER_MINOR_VERSION);
+    mt_out_puts(out, "\" MajorBuildNumber=\"");
+    mt_out_uint(out, MT_VERSION_MAJOR * 100 + MT_VERSION_MINOR);
+    mt_out_puts(out, "\" MinorBuildNumber=\"");
+    mt_out_uint(out, MT_VERSION_PATCH);
+    mt_out_puts(out, "\" Version=\"" MT_SERVER_VERSION_NAME "\"/></s:Header><s:Body>");
 }
 
 void mt_soap_write_envelope_end(mt_out_t *out)

@@ -90,6 +90,9 @@ struct mt_txn_t {
      * the size of the buffers scans read into. */
     DBC *rcur[SX_N];
     u_int32_t bulk_cap;
+    /* Bumped each time a read moves rcur[i]: a scan whose callbacks left
+     * it as it was goes on from where its cursor is. */
+    unsigned rmoves[SX_N];
     /* The by_hop cursor of mt_store_hop_find, opened once and closed
      * before the transaction ends (cursors_close). */
     struct cur_t *hop_cur;
@@ -731,7 +734,7 @@ static void rd_init(rd_t *r, const void *data, apr_size_t size)
     r->bad = 0;
 }
 
-static apr_uint64_t rd_uv(rd_t *r)
+static apr_uint64_t rd_uv_long(rd_t *r)
 {
     apr_uint64_t v = 0;
     unsigned shift = 0;
@@ -750,7 +753,16 @@ static apr_uint64_t rd_uv(rd_t *r)
     return 0;
 }
 
-static unsigned rd_u32(rd_t *r)
+/* Most numbers in a record (lengths, counts, flags) take one byte: those
+ * inline, the rest in rd_uv_long(). */
+static inline apr_uint64_t rd_uv(rd_t *r)
+{
+    if (!r->bad && r->p < r->end && *r->p < 0x80)
+        return *r->p++;
+    return rd_uv_long(r);
+}
+
+static inline unsigned rd_u32(rd_t *r)
 {
     apr_uint64_t v = rd_uv(r);
     if (v > UINT_MAX) {
@@ -770,7 +782,7 @@ static int rd_int(rd_t *r)
     return (int)v;
 }
 
-static str_t rd_str(rd_t *r)
+static inline str_t rd_str(rd_t *r)
 {
     str_t s = { NULL, 0 };
     apr_uint64_t n = rd_uv(r);
@@ -817,7 +829,7 @@ typedef struct {
 
 enum { DEC_HEAD, DEC_KEYS, DEC_ALL };
 
-static void rd_rcpt(rd_t *r, str_t *addr, str_t *orig, unsigned *flags)
+static inline void rd_rcpt(rd_t *r, str_t *addr, str_t *orig, unsigned *flags)
 {
     *addr = rd_str(r);
     *orig = rd_str(r);
@@ -945,11 +957,33 @@ static apr_size_t msg_encode(mt_txn_t *t, const mt_msg_t *m, const unsigned char
     return (apr_size_t)(w - b);
 }
 
-/* Fill @a m from a decoded (DEC_ALL) hop, strings and arrays in @a p. */
+/* An array of @a n elements of @a size bytes at @a elts (room for at least
+ * one), as apr_array_make() would have made it: pushes grow it in @a p. */
+static apr_array_header_t *array_at(apr_pool_t *p, apr_array_header_t *a, void *elts,
+                                    int n, int size)
+{
+    a->pool = p;
+    a->elt_size = size;
+    a->nelts = n;
+    a->nalloc = n ? n : 1;
+    a->elts = elts;
+    return a;
+}
+
+/* Fill @a m from a decoded (DEC_ALL) hop, strings and arrays in @a p: one
+ * allocation holds the two arrays, their elements and the strings. */
 static void msg_fill(apr_pool_t *p, const msg_view_t *v, apr_size_t size, apr_uint64_t key,
                      mt_msg_t *m)
 {
-    char *w = apr_palloc(p, size + 1);
+    apr_size_t nr = v->nrcpts ? v->nrcpts : 1, nh = v->nhdr ? v->nhdr : 1;
+    apr_size_t heads = APR_ALIGN_DEFAULT(2 * sizeof(apr_array_header_t));
+    apr_size_t relts = APR_ALIGN_DEFAULT(nr * sizeof(mt_rcpt_t));
+    apr_size_t helts = APR_ALIGN_DEFAULT(nh * sizeof(const char *));
+    char *block = apr_palloc(p, heads + relts + helts + size + 1);
+    apr_array_header_t *ah = (apr_array_header_t *)block;
+    mt_rcpt_t *rc = (mt_rcpt_t *)(block + heads);
+    const char **hd = (const char **)(block + heads + relts);
+    char *w = block + heads + relts + helts;
     rd_t r;
     unsigned i;
 
@@ -971,19 +1005,22 @@ static void msg_fill(apr_pool_t *p, const msg_view_t *v, apr_size_t size, apr_ui
     m->nrcpt = v->nrcpt;
     m->flags = v->flags;
     m->nevents = v->nevents;
-    m->rcpts = apr_array_make(p, v->nrcpts ? (int)v->nrcpts : 1, sizeof(mt_rcpt_t));
+    if (!v->nrcpts)
+        memset(rc, 0, sizeof(*rc));
+    if (!v->nhdr)
+        hd[0] = NULL;
     r = v->rcpts;
     for (i = 0; i < v->nrcpts; i++) {
-        mt_rcpt_t *rc = apr_array_push(m->rcpts);
         str_t a, o;
-        rd_rcpt(&r, &a, &o, &rc->flags);
-        rc->addr = cstr(&w, a);
-        rc->orig = cstr(&w, o);
+        rd_rcpt(&r, &a, &o, &rc[i].flags);
+        rc[i].addr = cstr(&w, a);
+        rc[i].orig = cstr(&w, o);
     }
-    m->hdr_rcpts = apr_array_make(p, v->nhdr ? (int)v->nhdr : 1, sizeof(const char *));
     r = v->hdr;
     for (i = 0; i < v->nhdr; i++)
-        APR_ARRAY_PUSH(m->hdr_rcpts, const char *) = cstr(&w, rd_str(&r));
+        hd[i] = cstr(&w, rd_str(&r));
+    m->rcpts = array_at(p, &ah[0], rc, (int)v->nrcpts, (int)sizeof(mt_rcpt_t));
+    m->hdr_rcpts = array_at(p, &ah[1], hd, (int)v->nhdr, (int)sizeof(const char *));
 }
 
 #define EV_NSTR 8
@@ -2122,6 +2159,7 @@ static const char *bulk_scan(mt_txn_t *t, apr_pool_t *p, int ix, const unsigned 
     while (rc == 0 && !done && (rc = bulk_get(t, p, t->rcur[ix], seek, slen, &d)) == 0) {
         unsigned char *kb, *last = NULL, *vb;
         u_int32_t ks, lks = 0, vs;
+        unsigned moves = ++t->rmoves[ix];
         int fresh = 0;
         void *it;
 
@@ -2155,12 +2193,13 @@ static const char *bulk_scan(mt_txn_t *t, apr_pool_t *p, int ix, const unsigned 
         if (!fresh && !seek)
             break;
         /* The range may go on past the buffer. A buffer ends where a page
-         * does: when it held nothing but the entry sought from, the cursor
-         * is still on that entry (no callback ran) and the next page
-         * follows; else the callbacks may have moved the cursor, and the
-         * scan seeks the last entry again. */
-        if (!fresh) {
+         * does: when it held nothing but the entry sought from (no callback
+         * ran), or when no callback moved the cursor (they read other
+         * indexes, or nothing), the cursor is still on the last entry and
+         * the next page follows; else the scan seeks that entry again. */
+        if (!fresh || t->rmoves[ix] == moves) {
             seek = NULL;
+            again = 0;
             continue;
         }
         seek = apr_pmemdup(p, last, lks);
@@ -2243,6 +2282,7 @@ const char *mt_store_keys(mt_txn_t *t, apr_pool_t *p, mt_index_e which, const ch
         rc = ENOMEM;
     if (rc == 0) {
         DBC *c = t->rcur[ix];
+        t->rmoves[ix]++;
         memcpy(k.data, b, plen + 16);
         k.size = (u_int32_t)(plen + 16);
         k.flags = DB_DBT_REALLOC;

@@ -25,6 +25,16 @@ static const struct { const char *name, *in, *text, *attr; } cases[] = {
     { "empty", "", "", "" },
     { "DEL and the last printable", "~\x7F~", "~\x7F~", "~\x7F~" },
     { "markup at both ends", "&x<", "&amp;x&lt;", "&amp;x&lt;" },
+    /* Plain runs are checked four bytes at a time, then one at a time. */
+    { "runs of every length", "<a<ab<abc<abcd<abcde<abcdefghi&",
+      "&lt;a&lt;ab&lt;abc&lt;abcd&lt;abcde&lt;abcdefghi&amp;",
+      "&lt;a&lt;ab&lt;abc&lt;abcd&lt;abcde&lt;abcdefghi&amp;" },
+    { "plain, longer than four", "abcdefghijklm", "abcdefghijklm", "abcdefghijklm" },
+    { "quote and tab after runs", "abcd\"efgh\tijklmnop\n",
+      "abcd\"efgh\tijklmnop\n", "abcd&quot;efgh&#9;ijklmnop&#10;" },
+    { "UTF-8 among runs", "abcde\xC3\xA9" "fghij\xC3(klmn\x01",
+      "abcde\xC3\xA9" "fghij\xEF\xBF\xBD(klmn\xEF\xBF\xBD",
+      "abcde\xC3\xA9" "fghij\xEF\xBF\xBD(klmn\xEF\xBF\xBD" },
 };
 
 /* A sink that records the sizes of the pieces it is handed, and what. */
@@ -71,6 +81,31 @@ int main(int argc, const char *const *argv)
         is_str(mt_out_buffer_get(a, NULL), cases[i].attr, "attr: %s", cases[i].name);
     }
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        /* Text and attribute values written into a buffer with room (at
+         * once) and into one without (piece by piece): the same bytes. */
+        pieces_t big = { pool, "", mt_out_buffer_make(pool), 0, 0 };
+        pieces_t small = { pool, "", mt_out_buffer_make(pool), 0, 0 };
+        mt_out_t *b = mt_out_make_buffered(pool, pieces_write, &big, 4096);
+        mt_out_t *s = mt_out_make_buffered(pool, pieces_write, &small, 4);
+        const char *want;
+        mt_out_text(b, cases[i].in);
+        mt_out_puts(b, "|");
+        mt_out_attr(b, cases[i].in);
+        mt_out_enclosed(b, "<a><b>", cases[i].in, "</b></a>");
+        mt_out_flush(b);
+        mt_out_text(s, cases[i].in);
+        mt_out_puts(s, "|");
+        mt_out_attr(s, cases[i].in);
+        mt_out_enclosed(s, "<a><b>", cases[i].in, "</b></a>");
+        mt_out_flush(s);
+        want = apr_pstrcat(pool, cases[i].text, "|", cases[i].attr, "<a><b>", cases[i].text,
+                           "</b></a>", NULL);
+        is_str(mt_out_buffer_get(big.all, NULL), want,
+               "text, attr and enclosed text, buffered: %s", cases[i].name);
+        is_str(mt_out_buffer_get(small.all, NULL), want,
+               "text, attr and enclosed text, small buffer: %s", cases[i].name);
+    }
+    for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         /* An element written into a buffer with room (at once) and into
          * one without (piece by piece): the same bytes. */
         pieces_t big = { pool, "", mt_out_buffer_make(pool), 0, 0 };
@@ -107,6 +142,15 @@ int main(int argc, const char *const *argv)
         mt_out_text(o, NULL);
         is_str(mt_out_buffer_get(o, &len), "<t:X>1&lt;2</t:X>42", "element and printf");
         is_int(len, 19, "buffer length");
+    }
+    {
+        mt_out_t *o = mt_out_buffer_make(pool);
+        mt_out_uint(o, 0);
+        mt_out_puts(o, ",");
+        mt_out_uint(o, 98522);
+        mt_out_puts(o, ",");
+        mt_out_uint(o, APR_UINT64_MAX);
+        is_str(mt_out_buffer_get(o, NULL), "0,98522,18446744073709551615", "mt_out_uint");
     }
     {
         int calls = 0;

@@ -480,6 +480,16 @@ static void test_report_ids(apr_pool_t *p)
     s = mt_query_report_id(p, &m);
     like(s, ",Sender=,Domain=", "null sender: empty Sender and Domain");
 
+    /* Kept bytes go four at a time: runs of every length around them. */
+    m.message_id = "=a=ab=abc=abcd=abcde=abcdefgh=abcdefghi";
+    m.sender = "abcd";
+    m.host = "abcdefgh";
+    m.key = 0;
+    s = mt_query_report_id(p, &m);
+    is_str(s, "Message-Id=+3Da+3Dab+3Dabc+3Dabcd+3Dabcde+3Dabcdefgh+3Dabcdefghi,"
+              "Server=abcdefgh,Internal-Id=0,Sender=abcd,Domain=",
+           "report id: runs of every length, key 0");
+
     /* quotes, spaces, non-ASCII, even invalid UTF-8: printable ASCII out,
      * the same bytes back */
     m.message_id = "<\"j. doe\"+x=1,2@caf\xc3\xa9.example>";

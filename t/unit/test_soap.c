@@ -162,6 +162,47 @@ int main(int argc, const char *const *argv)
         }
     }
 
+    /* White space between elements is layout and dropped; every leaf's
+     * value, white space, comments, CDATA and references kept, fed in one
+     * chunk or byte by byte. */
+    {
+        static const char doc_s[] =
+            "<a>\n  <b>  </b>\n  <c> <!--x--> </c>\n\t<d>x <e/> y</d>\r\n"
+            "  <f><![CDATA[ ]]><g/></f><h>&#32;<i/></h> <!--y--> <j/>\n</a>";
+        static const struct { const char *name, *content; } want[] = {
+            { "b", "  " }, { "c", "  " }, { "d", "x  y" }, { "f", " " }, { "h", " " },
+        };
+        int pass;
+        for (pass = 0; pass < 2; pass++) {
+            const char *how = pass ? "byte by byte" : "one chunk";
+            xmlDocPtr doc = NULL;
+            mt_error_t *err = pass ? parse_bytewise(pool, doc_s, strlen(doc_s), &doc)
+                                   : mt_soap_parse(pool, doc_s, strlen(doc_s), &doc);
+            xmlNodePtr n, root = doc ? xmlDocGetRootElement(doc) : NULL;
+            size_t k;
+            int texts = 0;
+            ok(!err && root, "layout (%s): parses", how);
+            if (!root)
+                continue;
+            for (k = 0; k < sizeof(want) / sizeof(want[0]); k++) {
+                const char *got = NULL;
+                for (n = root->children; n; n = n->next)
+                    if (n->type == XML_ELEMENT_NODE
+                        && !strcmp((const char *)n->name, want[k].name)) {
+                        xmlChar *c = xmlNodeGetContent(n);
+                        got = apr_pstrdup(pool, (const char *)c);
+                        xmlFree(c);
+                    }
+                is_str(got, want[k].content, "layout (%s): the value of <%s> kept", how,
+                       want[k].name);
+            }
+            for (n = root->children; n; n = n->next)
+                texts += n->type == XML_TEXT_NODE;
+            if (!pass)
+                is_int(texts, 1, "layout (one chunk): only the text before a comment stays");
+        }
+    }
+
     /* Deep nesting stops at libxml2's depth limit. */
     {
         int depth = 10000, k;

@@ -1797,6 +1797,87 @@ static void in_scratch(apr_pool_t *p, void (*test)(apr_pool_t *, const char *))
     tmpdir_remove(p, dir);
 }
 
+/* Scans over several pages of an index, with callbacks that move the
+ * scan's cursor (a lookup or a scan of the same index), that read another
+ * index, or that read nothing: every entry once, in order. */
+typedef struct {
+    mt_txn_t *t;
+    apr_pool_t *p;
+    int how;                    /* 0 nothing, 1 keys of the same index, 2 of another,
+                                 * 3 a scan of the same index */
+    char *out;
+    int n;
+} long_scan_t;
+
+static int count_cb(void *baton, apr_uint64_t key, apr_time_t first)
+{
+    (void)key; (void)first;
+    ++*(int *)baton;
+    return 0;
+}
+
+static int long_scan_cb(void *baton, apr_uint64_t key, apr_time_t first)
+{
+    long_scan_t *ls = baton;
+    apr_array_header_t *keys = apr_array_make(ls->p, 2, sizeof(apr_uint64_t));
+    int n = 0;
+    (void)first;
+    if (ls->how == 1)
+        mt_store_keys(ls->t, ls->p, MT_IX_MSGID, "<other@x>", keys);
+    else if (ls->how == 2)
+        mt_store_keys(ls->t, ls->p, MT_IX_SENDER, "other@x", keys);
+    else if (ls->how == 3)
+        mt_store_scan(ls->t, ls->p, MT_IX_MSGID, "<other@x>", 0, 1000000, count_cb, &n);
+    ls->out = apr_psprintf(ls->p, "%s %" APR_UINT64_T_FMT, ls->out, key);
+    ls->n++;
+    return 0;
+}
+
+static void test_long_scans(apr_pool_t *p, const char *dir)
+{
+    enum { N = 300 };
+    const char *want = "", *err;
+    mt_store_t *st;
+    mt_txn_t *t;
+    mt_msg_t m;
+    int i, how, e = 0;
+
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    ok(!err, "long scans: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+
+    m = mkhop(p, MT_HOP_POSTFIX, "mx1", "OTHER", "<other@x>", "other@x", 5, 5);
+    store_hop(st, p, &m, 0, &err);
+    e += err != NULL;
+    for (i = 0; i < N; i++) {
+        m = mkhop(p, MT_HOP_POSTFIX, "mx1", apr_psprintf(p, "L%d", i), "<long@x>", "long@x",
+                  1000 + i, 1000 + i);
+        store_hop(st, p, &m, 0, &err);
+        e += err != NULL;
+        want = apr_psprintf(p, "%s %" APR_UINT64_T_FMT, want, m.key);
+    }
+    ok(!e, "long scans: %d hops of one Message-ID and sender stored", N);
+    mt_store_begin(st, p, &t);
+    for (how = 0; how < 4; how++) {
+        long_scan_t ls = { t, p, how, "", 0 };
+        err = mt_store_scan(t, p, MT_IX_MSGID, "<long@x>", 0, 1000000, long_scan_cb, &ls);
+        ok(!err && ls.n == N && strcmp(ls.out, want) == 0,
+           "long scan of by_msgid, callbacks %s: %d entries, each once, in order",
+           how == 0 ? "reading nothing" : how == 1 ? "looking up by_msgid"
+           : how == 2 ? "looking up by_sender" : "scanning by_msgid", ls.n);
+        ls.out = "";
+        ls.n = 0;
+        err = mt_store_scan(t, p, MT_IX_SENDER, "long@x", 0, 1000000, long_scan_cb, &ls);
+        ok(!err && ls.n == N && strcmp(ls.out, want) == 0,
+           "long scan of by_sender, callbacks %s: %d entries, each once, in order",
+           how == 0 ? "reading nothing" : how == 1 ? "looking up by_msgid"
+           : how == 2 ? "looking up by_sender" : "scanning by_msgid", ls.n);
+    }
+    mt_store_abort(t);
+    mt_store_close(st);
+}
+
 static void test_hops(apr_pool_t *p)
 {
     const char *dir = fast_tmpdir(p), *err;
@@ -1822,6 +1903,7 @@ static void test_hops(apr_pool_t *p)
     tmpdir_remove(p, dir);
 
     in_scratch(p, test_purge);
+    in_scratch(p, test_long_scans);
     in_scratch(p, test_same_txn);
     in_scratch(p, test_verify);
     in_scratch(p, test_chunks);
