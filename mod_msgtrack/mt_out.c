@@ -280,9 +280,12 @@ void mt_out_attr(mt_out_t *out, const char *s)
     write_text(out, s, 1);
 }
 
-void mt_out_enclosed(mt_out_t *out, const char *open, const char *text, const char *close)
+/* @a open (@a on bytes), @a text escaped, @a close (@a cn bytes): in the
+ * buffer at once when it has room for the text escaped at worst. */
+static void enclose(mt_out_t *out, const char *open, apr_size_t on, const char *text,
+                    const char *close, apr_size_t cn)
 {
-    apr_size_t on = strlen(open), cn = strlen(close), t = text ? strlen(text) : 0;
+    apr_size_t t = text ? strlen(text) : 0;
     char *o;
 
     if (t < (APR_SIZE_MAX - on - cn) / 8 && (o = reserve(out, on + cn + 6 * t)) != NULL) {
@@ -302,34 +305,34 @@ void mt_out_enclosed(mt_out_t *out, const char *open, const char *text, const ch
     mt_out_write(out, close, cn);
 }
 
+void mt_out_enclosed(mt_out_t *out, const char *open, const char *text, const char *close)
+{
+    enclose(out, open, strlen(open), text, close, strlen(close));
+}
+
+/* Element names up to this long have their tags made on the stack. */
+#define TAG_NAME_MAX 64
+
 void mt_out_element(mt_out_t *out, const char *qname, const char *text)
 {
-    apr_size_t n = strlen(qname), t = text ? strlen(text) : 0;
-    char *o;
+    apr_size_t n = strlen(qname);
+    char tags[2 * TAG_NAME_MAX + 5];
 
-    /* In the buffer at once when it has room for the text escaped at worst. */
-    if (t < APR_SIZE_MAX / 8 - n && (o = reserve(out, 2 * n + 5 + 6 * t)) != NULL) {
-        char *start = o;
-        *o++ = '<';
-        memcpy(o, qname, n);
-        o += n;
-        *o++ = '>';
-        if (text)
-            o = escape_to(o, text, t, 0);
-        *o++ = '<';
-        *o++ = '/';
-        memcpy(o, qname, n);
-        o += n;
-        *o++ = '>';
-        out->len += (apr_size_t)(o - start);
+    if (n > TAG_NAME_MAX) {
+        mt_out_write(out, "<", 1);
+        mt_out_write(out, qname, n);
+        mt_out_write(out, ">", 1);
+        enclose(out, "", 0, text, "</", 2);
+        mt_out_write(out, qname, n);
+        mt_out_write(out, ">", 1);
         return;
     }
-    mt_out_write(out, "<", 1);
-    mt_out_write(out, qname, n);
-    mt_out_write(out, ">", 1);
-    if (text)
-        write_escaped(out, text, t, 0);
-    mt_out_write(out, "</", 2);
-    mt_out_write(out, qname, n);
-    mt_out_write(out, ">", 1);
+    tags[0] = '<';
+    memcpy(tags + 1, qname, n);
+    tags[n + 1] = '>';
+    tags[n + 2] = '<';
+    tags[n + 3] = '/';
+    memcpy(tags + n + 4, qname, n);
+    tags[2 * n + 4] = '>';
+    enclose(out, tags, n + 2, text, tags + n + 2, n + 3);
 }

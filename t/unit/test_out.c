@@ -124,6 +124,39 @@ int main(int argc, const char *const *argv)
                cases[i].name);
     }
     {
+        /* Element names of every length around the one up to which the
+         * tags are made on the stack (64), with text and without, into a
+         * buffer with room and one without: the same bytes. */
+        static const apr_size_t lens[] = { 1, 63, 64, 65, 200 };
+        size_t k;
+        for (k = 0; k < sizeof(lens) / sizeof(lens[0]); k++) {
+            char *name = apr_palloc(pool, lens[k] + 1);
+            int withtext;
+            memset(name, 'n', lens[k]);
+            name[0] = 't';
+            name[lens[k]] = '\0';
+            for (withtext = 0; withtext < 2; withtext++) {
+                const char *text = withtext ? "a<b" : NULL;
+                const char *want = apr_pstrcat(pool, "<", name, ">", withtext ? "a&lt;b" : "",
+                                               "</", name, ">", NULL);
+                pieces_t big = { pool, "", mt_out_buffer_make(pool), 0, 0 };
+                pieces_t small = { pool, "", mt_out_buffer_make(pool), 0, 0 };
+                mt_out_t *bo = mt_out_make_buffered(pool, pieces_write, &big, 4096);
+                mt_out_t *so = mt_out_make_buffered(pool, pieces_write, &small, 4);
+                mt_out_element(bo, name, text);
+                mt_out_flush(bo);
+                mt_out_element(so, name, text);
+                mt_out_flush(so);
+                is_str(mt_out_buffer_get(big.all, NULL), want,
+                       "element, buffered: a name of %d bytes, %s", (int)lens[k],
+                       withtext ? "text" : "no text");
+                is_str(mt_out_buffer_get(small.all, NULL), want,
+                       "element, small buffer: a name of %d bytes, %s", (int)lens[k],
+                       withtext ? "text" : "no text");
+            }
+        }
+    }
+    {
         /* A NULL text: an empty element, in either way. */
         pieces_t big = { pool, "", mt_out_buffer_make(pool), 0, 0 };
         mt_out_t *b = mt_out_make_buffered(pool, pieces_write, &big, 4096);
