@@ -254,36 +254,11 @@ static char *escape_to(char *o, const char *s, apr_size_t len, int attr)
     }
 }
 
-/* Text escaped: into the buffer at once when it has room for the text
- * escaped at worst, else piece by piece. */
-static void write_text(mt_out_t *out, const char *s, int attr)
-{
-    apr_size_t t;
-    char *o;
-
-    if (!s)
-        return;
-    t = strlen(s);
-    if (t < APR_SIZE_MAX / 8 && (o = reserve(out, 6 * t)) != NULL)
-        out->len += (apr_size_t)(escape_to(o, s, t, attr) - o);
-    else
-        write_escaped(out, s, t, attr);
-}
-
-void mt_out_text(mt_out_t *out, const char *s)
-{
-    write_text(out, s, 0);
-}
-
-void mt_out_attr(mt_out_t *out, const char *s)
-{
-    write_text(out, s, 1);
-}
-
-/* @a open (@a on bytes), @a text escaped, @a close (@a cn bytes): in the
- * buffer at once when it has room for the text escaped at worst. */
+/* @a open (@a on bytes), @a text escaped (for an attribute value when
+ * @a attr), @a close (@a cn bytes): into the buffer at once when it has
+ * room for the text escaped at worst, else piece by piece. */
 static void enclose(mt_out_t *out, const char *open, apr_size_t on, const char *text,
-                    const char *close, apr_size_t cn)
+                    const char *close, apr_size_t cn, int attr)
 {
     apr_size_t t = text ? strlen(text) : 0;
     char *o;
@@ -293,7 +268,7 @@ static void enclose(mt_out_t *out, const char *open, apr_size_t on, const char *
         memcpy(o, open, on);
         o += on;
         if (text)
-            o = escape_to(o, text, t, 0);
+            o = escape_to(o, text, t, attr);
         memcpy(o, close, cn);
         o += cn;
         out->len += (apr_size_t)(o - start);
@@ -301,13 +276,23 @@ static void enclose(mt_out_t *out, const char *open, apr_size_t on, const char *
     }
     mt_out_write(out, open, on);
     if (text)
-        write_escaped(out, text, t, 0);
+        write_escaped(out, text, t, attr);
     mt_out_write(out, close, cn);
+}
+
+void mt_out_text(mt_out_t *out, const char *s)
+{
+    enclose(out, "", 0, s, "", 0, 0);
+}
+
+void mt_out_attr(mt_out_t *out, const char *s)
+{
+    enclose(out, "", 0, s, "", 0, 1);
 }
 
 void mt_out_enclosed(mt_out_t *out, const char *open, const char *text, const char *close)
 {
-    enclose(out, open, strlen(open), text, close, strlen(close));
+    enclose(out, open, strlen(open), text, close, strlen(close), 0);
 }
 
 /* Element names up to this long have their tags made on the stack. */
@@ -322,7 +307,7 @@ void mt_out_element(mt_out_t *out, const char *qname, const char *text)
         mt_out_write(out, "<", 1);
         mt_out_write(out, qname, n);
         mt_out_write(out, ">", 1);
-        enclose(out, "", 0, text, "</", 2);
+        enclose(out, "", 0, text, "</", 2, 0);
         mt_out_write(out, qname, n);
         mt_out_write(out, ">", 1);
         return;
@@ -334,5 +319,5 @@ void mt_out_element(mt_out_t *out, const char *qname, const char *text)
     tags[n + 3] = '/';
     memcpy(tags + n + 4, qname, n);
     tags[2 * n + 4] = '>';
-    enclose(out, tags, n + 2, text, tags + n + 2, n + 3);
+    enclose(out, tags, n + 2, text, tags + n + 2, n + 3, 0);
 }
