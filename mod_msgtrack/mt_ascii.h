@@ -1,6 +1,7 @@
 /**
  * @file mt_ascii.h
- * @brief ASCII case folding for addresses, host names and header names.
+ * @brief ASCII case folding for addresses, host names and header names;
+ * unsigned numbers in decimal.
  *
  * Mail addresses and host names compare without regard to ASCII case,
  * whatever the locale; bytes outside ASCII must match exactly.
@@ -39,6 +40,17 @@ static inline char *mt_ascii_lower(apr_pool_t *p, const char *s, apr_size_t n)
     char *r = apr_palloc(p, n + 1);
     *mt_ascii_lower_to(r, s, n) = '\0';
     return r;
+}
+
+/** @a v in decimal, as "%" APR_UINT64_T_FMT writes it, in the bytes just
+ *  before @a end (20 at most); returns where the digits start. */
+static inline char *mt_ascii_u64_before(char *end, apr_uint64_t v)
+{
+    do {
+        *--end = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return end;
 }
 
 #endif

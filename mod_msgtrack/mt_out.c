@@ -2,6 +2,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include <apr_strings.h>
+#include "mt_ascii.h"
 #include "mt_out.h"
 #include "mt_utf8.h"
 
@@ -113,12 +114,8 @@ void mt_out_printf(mt_out_t *out, const char *fmt, ...)
 
 void mt_out_uint(mt_out_t *out, apr_uint64_t v)
 {
-    char b[20], *o = b + sizeof(b);
+    char b[20], *o = mt_ascii_u64_before(b + sizeof(b), v);
 
-    do {
-        *--o = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
     mt_out_write(out, o, (apr_size_t)(b + sizeof(b) - o));
 }
 

@@ -155,16 +155,9 @@ const char *mt_query_report_id(apr_pool_t *p, const mt_msg_t *m)
     const char *sender = m->sender ? m->sender : "";
     const char *at = strrchr(sender, '@');
     const char *domain = at ? at + 1 : "";
-    char key[24], *kd = key + sizeof(key), *r, *o;
-    apr_uint64_t v = m->key;
-    apr_size_t klen;
+    char key[24], *kd = mt_ascii_u64_before(key + sizeof(key), m->key), *r, *o;
+    apr_size_t klen = (apr_size_t)(key + sizeof(key) - kd);
 
-    /* The key in decimal, by hand, at the end of key[]. */
-    do {
-        *--kd = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    klen = (apr_size_t)(key + sizeof(key) - kd);
     /* Room for every byte escaped: one allocation, one pass. */
     o = r = apr_palloc(p, sizeof("Message-Id=,Server=,Internal-Id=,Sender=,Domain=") + klen
                           + 3 * (len0(m->message_id) + len0(m->host) + len0(sender)
