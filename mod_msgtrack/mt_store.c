@@ -100,7 +100,32 @@ struct mt_txn_t {
      * pool): sx_apply() makes them, index by index in key order, before the
      * transaction commits and before it reads an index. */
     apr_array_header_t *sx_ops;
+    /* Hop records not written yet (pend_t by key, in the transaction's
+     * pool): mt_store_msg_put() leaves them for sx_apply(), which writes
+     * them after the index changes, once MT_MSG_SOLE is settled (a hop
+     * found not to be sole is written once, without the mark), and in key
+     * order. mt_store_msg_get() reads them first. */
+    apr_hash_t *pend;
+    /* A bound on the first time (8 bytes as in keys) of every by_msgid
+     * entry in the databases: by_time's last key, read at the
+     * transaction's first sx_apply() (its read lock, kept until the end,
+     * holds off another writer's newer hops), then raised by sx_apply()'s
+     * own entries. A Message-ID entry above it has none of its Message-ID
+     * after it (sole_put()). */
+    unsigned char hwm[8];
+    int hwm_known;
 };
+
+typedef struct {
+    unsigned char key[8];
+    unsigned char *rec;
+    apr_size_t len, cap;
+} pend_t;
+
+static int pend_cmp(const void *a, const void *b)
+{
+    return memcmp((*(pend_t *const *)a)->key, (*(pend_t *const *)b)->key, 8);
+}
 
 #define FORMAT_KEY "format"
 /* How long mt_store_open() waits for the lock (mt_dirlock.h) to join the
@@ -249,11 +274,21 @@ static const char *check_format(mt_store_t *st)
     }
     if (rc != 0)
         return db_err(st, "reading the format record", rc);
-    if (val.size != 8 || get_u64(buf) != MT_STORE_FORMAT)
+    if (val.size != 8 || get_u64(buf) < MT_STORE_FORMAT_OLDEST
+        || get_u64(buf) > MT_STORE_FORMAT)
         return apr_psprintf(st->pool, "index %s is in format %" APR_UINT64_T_FMT "; this "
-                            "build reads format %d: rebuild it with this version of "
+                            "build reads formats %d to %d: rebuild it with this version of "
                             "msgtrack-index", st->dir,
-                            (apr_uint64_t)(val.size == 8 ? get_u64(buf) : 0), MT_STORE_FORMAT);
+                            (apr_uint64_t)(val.size == 8 ? get_u64(buf) : 0),
+                            MT_STORE_FORMAT_OLDEST, MT_STORE_FORMAT);
+    /* What format 4 adds, a format 3 index lacks without harm (mt_store.h):
+     * the writer marks it format 4, and older builds leave it alone. */
+    if (get_u64(buf) != MT_STORE_FORMAT && st->mode == MT_STORE_WRITER) {
+        put_u64(buf, MT_STORE_FORMAT);
+        rc = st->meta->put(st->meta, NULL, &key, &val, 0);
+        if (rc)
+            return db_err(st, "writing the format record", rc);
+    }
     return NULL;
 }
 
@@ -1226,6 +1261,10 @@ static apr_size_t hop_prefix(unsigned char *b, int kind, str_t host, str_t local
     return 1 + host.n + 1 + local.n + 1 + (mbox ? msgid.n + 1 : 0);
 }
 
+/* The length of a by_msgid key for a Message-ID: 'm' hash(8) first(8) key(8). */
+#define MSGID_KEY_LEN 25
+#define MSGID_PREFIX_LEN 9
+
 /* first(8) key(8), which ends every secondary key. */
 static void key_suffix(unsigned char *b, apr_time_t first, const unsigned char *pk)
 {
@@ -1465,40 +1504,6 @@ static int sx_op_cmp(const void *a, const void *b)
     return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-/* Make the queued index changes. Sorted, each index's changes go to
- * neighbouring keys one after the other, so a page is fetched and changed
- * once for all its entries of the transaction instead of once per hop. */
-static const char *sx_apply(mt_txn_t *t)
-{
-    int i, rc = 0;
-    sx_op_t *ops;
-
-    if (!t->sx_ops || t->sx_ops->nelts == 0)
-        return NULL;
-    ops = (sx_op_t *)(void *)t->sx_ops->elts;
-    qsort(ops, (size_t)t->sx_ops->nelts, sizeof(sx_op_t), sx_op_cmp);
-    for (i = 0; i < t->sx_ops->nelts && rc == 0; i++) {
-        DB *db = t->store->ix[ops[i].ix];
-        DBT k, d;
-        memset(&k, 0, sizeof(k));
-        memset(&d, 0, sizeof(d));
-        k.data = ops[i].key;
-        k.size = ops[i].ksize;
-        if (ops[i].del) {
-            if ((rc = db->del(db, t->txn, &k, 0)) == DB_NOTFOUND)
-                rc = 0;
-        }
-        else {
-            d.data = ops[i].data ? (void *)ops[i].data : (void *)"";
-            d.size = ops[i].dsize;
-            rc = db->put(db, t->txn, &k, &d, 0);
-        }
-    }
-    apr_array_clear(t->sx_ops);
-    return rc ? db_err_p(t->pool, t->store, apr_psprintf(t->pool, "updating %s",
-                                                        sx_name[ops[i - 1].ix]), rc) : NULL;
-}
-
 /* Bring index @a ix from the keys of @a oldv to those of @a newv (either may
  * be NULL: no record): delete the keys that went, add the ones that came,
  * leave the others alone (queued: sx_apply() makes the changes). 0 or a
@@ -1508,6 +1513,7 @@ static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_vie
 {
     DBT ok, nk, k, dv;
     int rc = 0, i = 0, j = 0, no, nn;
+    unsigned char kind = 0;
 
     memset(&ok, 0, sizeof(ok));
     memset(&nk, 0, sizeof(nk));
@@ -1515,9 +1521,12 @@ static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_vie
         rc = 0;
     if (rc == 0 && newv && (rc = hop_keys(ix, pk, newv, &nk)) == DB_DONOTINDEX)
         rc = 0;
-    /* The key ends with the hop's key: the data is empty. */
+    /* The key ends with the hop's key: the data is empty, but for a
+     * Message-ID entry's, the hop's kind (sole_put()). */
     memset(&dv, 0, sizeof(dv));
     dv.data = (void *)"";
+    if (newv)
+        kind = (unsigned char)newv->kind;
     no = keys_count(&ok);
     nn = keys_count(&nk);
     while (rc == 0 && (i < no || j < nn)) {
@@ -1531,7 +1540,15 @@ static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_vie
         else if (c > 0) {
             k.data = keys_at(&nk, j)->data;
             k.size = keys_at(&nk, j++)->size;
-            sx_queue(t, ix, 0, &k, &dv);
+            if (ix == SX_MSGID && ((unsigned char *)k.data)[0] == 'm') {
+                DBT kv = dv;
+                kv.data = &kind;
+                kv.size = 1;
+                sx_queue(t, ix, 0, &k, &kv);
+            }
+            else {
+                sx_queue(t, ix, 0, &k, &dv);
+            }
         }
         else {
             i++;
@@ -1567,7 +1584,13 @@ typedef struct cur_t {
     unsigned char head[HEAD_MAX];
 } cur_t;
 
+static int cur_open_flags(mt_txn_t *t, DB *db, cur_t *c, int what, u_int32_t flags);
 static int cur_open(mt_txn_t *t, DB *db, cur_t *c, int what)
+{
+    return cur_open_flags(t, db, c, what, 0);
+}
+
+static int cur_open_flags(mt_txn_t *t, DB *db, cur_t *c, int what, u_int32_t flags)
 {
     memset(&c->k, 0, sizeof(c->k));
     memset(&c->d, 0, sizeof(c->d));
@@ -1584,7 +1607,7 @@ static int cur_open(mt_txn_t *t, DB *db, cur_t *c, int what)
         c->d.flags = DB_DBT_REALLOC;
     }
     c->c = NULL;
-    return db->cursor(db, t->txn, &c->c, 0);
+    return db->cursor(db, t->txn, &c->c, flags);
 }
 
 /* Position at the first key >= @a key. */
@@ -1692,6 +1715,263 @@ static int get_rec(mt_txn_t *t, DB *db, const void *k, apr_size_t klen, DBT *val
     return get_rec_into(t, db, k, klen, val, &t->buf, &t->cap);
 }
 
+/* Hop record @a rec (@a len bytes) without @a flag, into @a out (room for
+ * @a len bytes): its new length, or 0 when it does not have the flag (or
+ * does not decode: verify says so). The flags come before anything else
+ * but the version and the kind. */
+static apr_size_t rec_clear_flag(const unsigned char *rec, apr_size_t len, unsigned flag,
+                                 unsigned char *out)
+{
+    unsigned kind, flags;
+    unsigned char *w = out;
+    apr_size_t rest;
+    rd_t r;
+
+    rd_init(&r, rec, len);
+    if (len < 1 || *r.p++ != REC_VERSION)
+        return 0;
+    kind = rd_u32(&r);
+    flags = rd_u32(&r);
+    if (r.bad || !(flags & flag))
+        return 0;
+    rest = (apr_size_t)(r.end - r.p);
+    *w++ = REC_VERSION;
+    w = w_uv(w, kind);
+    w = w_uv(w, flags & ~flag);
+    memmove(w, r.p, rest);      /* never longer: fewer flags, no longer varint */
+    return (apr_size_t)(w + rest - out);
+}
+
+/* Take @a flag from hop @a key's record, if it has it: 0 or an error. */
+static int flag_clear(mt_txn_t *t, apr_uint64_t key, unsigned flag)
+{
+    unsigned char k[8];
+    pend_t *pd;
+    DBT kt, val, nv;
+    apr_size_t n;
+    int rc;
+
+    put_u64(k, key);
+    if (t->pend && (pd = apr_hash_get(t->pend, k, 8)) != NULL) {
+        if ((n = rec_clear_flag(pd->rec, pd->len, flag, pd->rec)) != 0)
+            pd->len = n;
+        return 0;
+    }
+    rc = get_rec(t, t->store->messages, k, 8, &val);
+    if (rc != 0)
+        return rc == DB_NOTFOUND ? 0 : rc;
+    if (t->ocap < val.size) {
+        t->ocap = val.size + 512;
+        t->obuf = apr_palloc(t->pool, t->ocap);
+    }
+    if ((n = rec_clear_flag(val.data, val.size, flag, t->obuf)) == 0)
+        return 0;
+    memset(&kt, 0, sizeof(kt));
+    memset(&nv, 0, sizeof(nv));
+    kt.data = k;
+    kt.size = 8;
+    nv.data = t->obuf;
+    nv.size = (u_int32_t)n;
+    return t->store->messages->put(t->store->messages, t->txn, &kt, &nv, 0);
+}
+
+/* Write the hop records waiting in t->pend, in key order: 0 or an error
+ * (@a *failed the hop). */
+static int pend_flush(mt_txn_t *t, apr_uint64_t *failed)
+{
+    apr_array_header_t *all;
+    apr_hash_index_t *hi;
+    DBC *c = NULL;
+    int rc = 0, i;
+
+    if (!t->pend || apr_hash_count(t->pend) == 0)
+        return 0;
+    all = apr_array_make(t->pool, (int)apr_hash_count(t->pend), sizeof(pend_t *));
+    for (hi = apr_hash_first(NULL, t->pend); hi; hi = apr_hash_next(hi))
+        APR_ARRAY_PUSH(all, pend_t *) = apr_hash_this_val(hi);
+    qsort(all->elts, (size_t)all->nelts, sizeof(pend_t *), pend_cmp);
+    rc = t->store->messages->cursor(t->store->messages, t->txn, &c, DB_CURSOR_BULK);
+    for (i = 0; i < all->nelts && rc == 0; i++) {
+        pend_t *pd = APR_ARRAY_IDX(all, i, pend_t *);
+        DBT k, d;
+        memset(&k, 0, sizeof(k));
+        memset(&d, 0, sizeof(d));
+        k.data = pd->key;
+        k.size = 8;
+        d.data = pd->rec;
+        d.size = (u_int32_t)pd->len;
+        if ((rc = c->put(c, &k, &d, DB_KEYFIRST)) != 0)
+            *failed = get_u64(pd->key);
+    }
+    if (c)
+        c->close(c);
+    apr_hash_clear(t->pend);
+    return rc;
+}
+
+/* Does cursor @a c stand on a by_msgid entry with @a prefix? */
+static int on_prefix(const cur_t *c, const unsigned char *prefix)
+{
+    return c->k.size == MSGID_KEY_LEN && memcmp(c->k.data, prefix, MSGID_PREFIX_LEN) == 0;
+}
+
+/* Count the entry @a c stands on when its hop is not a mailbox one, nor
+ * hop @a self (whose entry under its old first time sx_apply() has not
+ * deleted yet); keep its hop's key when the entry names the kind (format 3
+ * entries do not, and their hops never had MT_MSG_SOLE). */
+static void sole_note(const cur_t *c, apr_uint64_t self, int *n, apr_array_header_t *keys)
+{
+    apr_uint64_t key = get_u64((const unsigned char *)c->k.data + MSGID_KEY_LEN - 8);
+    if ((c->d.size == 1 && c->head[0] == MT_HOP_MAILBOX) || key == self)
+        return;
+    ++*n;
+    if (c->d.size == 1)
+        APR_ARRAY_PUSH(keys, apr_uint64_t) = key;
+}
+
+/* Put the Message-ID entry @a k of a hop that is not a mailbox one, which
+ * mt_store_msg_put() marked MT_MSG_SOLE, with cursor @a c, and look at the
+ * entries next to it, where the other hops of its Message-ID (of its hash)
+ * are: if there are any but mailbox ones, neither it nor they are sole.
+ * The entries after it need a look only when @a ahead: sx_apply() puts
+ * its entries in key order (one it puts later looks back at this one), so
+ * only entries already in the databases can follow it, and none can when
+ * its time is above all of theirs. 0 or a Berkeley DB error. */
+static int sole_put(mt_txn_t *t, cur_t *c, DBT *k, DBT *d, int ahead,
+                    apr_array_header_t *keys)
+{
+    const unsigned char *prefix = k->data;
+    apr_uint64_t self = get_u64(prefix + MSGID_KEY_LEN - 8);
+    int rc, n = 0, after = 0, i;
+
+    if ((rc = c->c->put(c->c, k, d, DB_KEYFIRST)) != 0)
+        return rc;
+    apr_array_clear(keys);
+    APR_ARRAY_PUSH(keys, apr_uint64_t) = self;
+    /* The cursor is on the new entry: the ones after it, then back (a
+     * cursor that finds no next entry stays where it is), then the ones
+     * before it. */
+    if (ahead) {
+        while ((rc = cur_get(c, DB_NEXT)) == 0 && on_prefix(c, prefix)) {
+            after++;
+            sole_note(c, self, &n, keys);
+        }
+        if (rc != 0 && rc != DB_NOTFOUND)
+            return rc;
+        for (i = 0, after += rc == 0, rc = 0; i < after && rc == 0; i++)
+            rc = cur_get(c, DB_PREV);
+    }
+    else {
+        rc = 0;
+    }
+    while (rc == 0 && (rc = cur_get(c, DB_PREV)) == 0 && on_prefix(c, prefix))
+        sole_note(c, self, &n, keys);
+    if (rc != 0 && rc != DB_NOTFOUND)
+        return rc;
+    for (i = 0, rc = 0; n > 0 && i < keys->nelts && rc == 0; i++)
+        rc = flag_clear(t, APR_ARRAY_IDX(keys, i, apr_uint64_t), MT_MSG_SOLE);
+    return rc;
+}
+
+/* The first time of the newest hop (by_time's last key), where t->hwm
+ * starts. 0 or a Berkeley DB error. */
+static int hwm_load(mt_txn_t *t)
+{
+    cur_t c;
+    int rc;
+
+    if ((rc = cur_open(t, t->store->ix[SX_TIME], &c, CUR_KEYS)) == 0) {
+        rc = cur_get(&c, DB_LAST);
+        memset(t->hwm, 0, 8);
+        if (rc == 0 && c.k.size >= 8)
+            memcpy(t->hwm, c.k.data, 8);
+        if (rc == DB_NOTFOUND)
+            rc = 0;
+    }
+    cur_close(&c);
+    if (rc == 0)
+        t->hwm_known = 1;
+    return rc;
+}
+
+/* Make the queued index changes, then write the hop records waiting for
+ * them (t->pend). Sorted, each index's changes go to neighbouring keys one
+ * after the other, so a page is fetched and changed once for all its
+ * entries of the transaction instead of once per hop; the puts go through
+ * a cursor per index made for that (DB_CURSOR_BULK: it stays on its page
+ * when the next key belongs there, instead of searching from the root). */
+static const char *sx_apply(mt_txn_t *t)
+{
+    int i = 0, rc = 0, x;
+    sx_op_t *ops = NULL;
+    apr_array_header_t *keys = NULL;
+    apr_uint64_t failed = 0;
+    unsigned char hwm[8];
+    cur_t bc[SX_N];
+
+    for (x = 0; x < SX_N; x++)
+        bc[x].c = NULL;
+    if (t->sx_ops && t->sx_ops->nelts > 0) {
+        ops = (sx_op_t *)(void *)t->sx_ops->elts;
+        qsort(ops, (size_t)t->sx_ops->nelts, sizeof(sx_op_t), sx_op_cmp);
+        if (!t->hwm_known && (rc = hwm_load(t)) != 0)
+            return db_err_p(t->pool, t->store, "reading by_time", rc);
+        memcpy(hwm, t->hwm, 8);
+    }
+    for (i = 0; ops && i < t->sx_ops->nelts; i++) {
+        DB *db = t->store->ix[ops[i].ix];
+        cur_t *c = &bc[ops[i].ix];
+        DBT k, d;
+        memset(&k, 0, sizeof(k));
+        memset(&d, 0, sizeof(d));
+        k.data = ops[i].key;
+        k.size = ops[i].ksize;
+        d.data = ops[i].data ? (void *)ops[i].data : (void *)"";
+        d.size = ops[i].dsize;
+        if (ops[i].del) {
+            if ((rc = db->del(db, t->txn, &k, 0)) == DB_NOTFOUND)
+                rc = 0;
+            if (rc != 0)
+                break;
+            continue;
+        }
+        if (!c->c && (rc = cur_open_flags(t, db, c, CUR_HEAD, DB_CURSOR_BULK)) != 0)
+            break;
+        if (ops[i].ix == SX_MSGID && ops[i].ksize == MSGID_KEY_LEN && ops[i].key[0] == 'm') {
+            const unsigned char *first = ops[i].key + MSGID_PREFIX_LEN;
+            if (memcmp(first, t->hwm, 8) > 0)
+                memcpy(t->hwm, first, 8);
+        }
+        if (ops[i].ix == SX_MSGID && ops[i].ksize == MSGID_KEY_LEN && ops[i].key[0] == 'm'
+            && ops[i].dsize == 1 && ops[i].data[0] != MT_HOP_MAILBOX) {
+            if (!keys)
+                keys = apr_array_make(t->pool, 4, sizeof(apr_uint64_t));
+            rc = sole_put(t, c, &k, &d, memcmp(ops[i].key + MSGID_PREFIX_LEN, hwm, 8) <= 0,
+                          keys);
+        }
+        else {
+            rc = c->c->put(c->c, &k, &d, DB_KEYFIRST);
+        }
+        if (rc != 0)
+            break;
+    }
+    for (x = 0; x < SX_N; x++)
+        if (bc[x].c)
+            cur_close(&bc[x]);
+    if (ops)
+        apr_array_clear(t->sx_ops);
+    if (rc != 0) {
+        if (t->pend)
+            apr_hash_clear(t->pend);
+        return db_err_p(t->pool, t->store, apr_psprintf(t->pool, "updating %s",
+                                                       sx_name[ops[i].ix]), rc);
+    }
+    if ((rc = pend_flush(t, &failed)) != 0)
+        return db_err_p(t->pool, t->store, apr_psprintf(t->pool, "writing hop %"
+                                                       APR_UINT64_T_FMT, failed), rc);
+    return NULL;
+}
+
 /* Was hop @a key, handed out in this transaction, written in it already?
  * Marks it written. Hops from earlier transactions answer 1. */
 static int written_before(mt_txn_t *t, apr_uint64_t key)
@@ -1718,13 +1998,23 @@ static int written_before(mt_txn_t *t, apr_uint64_t key)
     return was;
 }
 
+/* Is the by_msgid entry of hop @a m the one @a old (NULL: none) had? */
+static int same_msgid_entry(const mt_msg_t *m, const msg_view_t *old)
+{
+    return old && old->message_id.p && m->message_id && old->first == m->first
+        && old->message_id.n == strlen(m->message_id)
+        && memcmp(old->message_id.p, m->message_id, old->message_id.n) == 0;
+}
+
 const char *mt_store_msg_put(mt_txn_t *t, const mt_msg_t *m)
 {
     const unsigned char *b;
     unsigned char k[8];
     msg_view_t nv, ov;
     const msg_view_t *old = NULL;
-    DBT key, val, oval;
+    mt_msg_t w;
+    pend_t *pd;
+    DBT val, oval;
     const char *err;
     int rc;
 
@@ -1733,19 +2023,17 @@ const char *mt_store_msg_put(mt_txn_t *t, const mt_msg_t *m)
     if (m->kind < MT_HOP_POSTFIX || m->kind > MT_HOP_MAILBOX)
         return apr_psprintf(t->pool, "index %s: hop %" APR_UINT64_T_FMT " has no valid kind "
                             "(%d)", t->store->dir, m->key, m->kind);
-    memset(&key, 0, sizeof(key));
     memset(&val, 0, sizeof(val));
     put_u64(k, m->key);
-    key.data = k;
-    key.size = 8;
-    val.size = (u_int32_t)msg_encode(t, m, &b);
-    val.data = (void *)b;
-    if (msg_decode(&nv, b, val.size, DEC_ALL) != 0)
-        return damaged_hop(t->pool, t->store, m->key);
     /* The record this one replaces decides which index entries change. One
      * that does not decode cannot say which entries it had: verify reports
      * those left behind. */
-    if (written_before(t, m->key)) {
+    pd = t->pend ? apr_hash_get(t->pend, k, 8) : NULL;
+    if (pd) {
+        if (msg_decode(&ov, pd->rec, pd->len, DEC_ALL) == 0)
+            old = &ov;
+    }
+    else if (written_before(t, m->key)) {
         rc = get_rec_into(t, t->store->messages, k, 8, &oval, &t->obuf, &t->ocap);
         if (rc == 0 && msg_decode(&ov, oval.data, oval.size, DEC_ALL) == 0)
             old = &ov;
@@ -1753,23 +2041,60 @@ const char *mt_store_msg_put(mt_txn_t *t, const mt_msg_t *m)
             return db_err_p(t->pool, t->store, apr_psprintf(t->pool, "reading hop %"
                             APR_UINT64_T_FMT, m->key), rc);
     }
+    /* MT_MSG_SOLE is the store's: as it was while the hop's by_msgid entry
+     * stays; a new entry gets it, and sole_put() takes it away if another
+     * hop has the Message-ID. */
+    w = *m;
+    w.flags &= ~(unsigned)MT_MSG_SOLE;
+    if (same_msgid_entry(m, old))
+        w.flags |= old->flags & MT_MSG_SOLE;
+    else if (m->message_id && m->kind != MT_HOP_MAILBOX)
+        w.flags |= MT_MSG_SOLE;
+    val.size = (u_int32_t)msg_encode(t, &w, &b);
+    val.data = (void *)b;
+    if (msg_decode(&nv, b, val.size, DEC_ALL) != 0)
+        return damaged_hop(t->pool, t->store, m->key);
     if ((err = sx_update_all(t, k, old, &nv)) != NULL)
         return err;
-    rc = t->store->messages->put(t->store->messages, t->txn, &key, &val, 0);
-    return rc ? db_err_p(t->pool, t->store, apr_psprintf(t->pool, "writing hop %"
-                         APR_UINT64_T_FMT, m->key), rc) : NULL;
+    /* The record waits for sx_apply() (t->pend), which writes it after its
+     * index changes, once whatever the transaction puts of it, and in key
+     * order: a new hop's record then goes at the end of messages, not
+     * between records written before it, which would split full pages. */
+    if (!pd) {
+        if (!t->pend)
+            t->pend = apr_hash_make(t->pool);
+        pd = apr_pcalloc(t->pool, sizeof(*pd));
+        memcpy(pd->key, k, 8);
+        apr_hash_set(t->pend, pd->key, 8, pd);
+    }
+    if (pd->cap < val.size) {
+        pd->cap = val.size + 64;
+        pd->rec = apr_palloc(t->pool, pd->cap);
+    }
+    memcpy(pd->rec, b, val.size);
+    pd->len = val.size;
+    return NULL;
 }
 
 int mt_store_msg_get(mt_txn_t *t, apr_pool_t *p, apr_uint64_t key, mt_msg_t *m,
                      const char **err)
 {
     unsigned char k[8];
+    const pend_t *pd;
     msg_view_t v;
     DBT val;
     int rc;
 
     put_u64(k, key);
-    rc = get_rec(t, t->store->messages, k, 8, &val);
+    if (t->pend && (pd = apr_hash_get(t->pend, k, 8)) != NULL) {
+        memset(&val, 0, sizeof(val));
+        val.data = pd->rec;
+        val.size = (u_int32_t)pd->len;
+        rc = 0;
+    }
+    else {
+        rc = get_rec(t, t->store->messages, k, 8, &val);
+    }
     if (rc == DB_NOTFOUND)
         return 0;
     if (rc != 0) {
@@ -1797,6 +2122,9 @@ static const char *del_hop(mt_txn_t *t, apr_pool_t *p, apr_uint64_t key, apr_uin
 
     *nev = 0;
     event_key(k, key, 0);
+    /* The records waiting for their index changes are written first. */
+    if (t->pend && apr_hash_count(t->pend) && (err = sx_apply(t)) != NULL)
+        return err;
     /* A hop that does not decode cannot say which index entries it had:
      * delete it alone; verify reports the entries left behind. */
     rc = get_rec(t, st->messages, k, 8, &val);
@@ -2311,6 +2639,8 @@ const char *mt_store_msgs(mt_txn_t *t, apr_pool_t *p, mt_hop_cb cb, void *baton)
     cur_t c;
     int rc;
 
+    if ((err = sx_apply(t)) != NULL)
+        return err;
     if ((rc = cur_open(t, t->store->messages, &c, CUR_HEAD)) == 0) {
         for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
             apr_uint64_t key = c.k.size == 8 ? get_u64(c.k.data) : 0;
@@ -2502,6 +2832,33 @@ static const char *key_text(apr_pool_t *p, int ix, const unsigned char *k, apr_s
     return out;
 }
 
+/* The hops of one Message-ID (by_msgid prefix) that are not mailbox ones,
+ * as verify_index() meets them: is one of them MT_MSG_SOLE wrongly? */
+typedef struct {
+    unsigned char prefix[MSGID_PREFIX_LEN];
+    apr_pool_t *pool;
+    int n;                      /* hops of the prefix so far */
+    apr_uint64_t first, sole;   /* the first one's key; one marked sole, or 0 */
+} sole_group_t;
+
+static void sole_count(sole_group_t *g, apr_uint64_t key, unsigned flags)
+{
+    if (g->n++ == 0)
+        g->first = key;
+    if ((flags & MT_MSG_SOLE) && !g->sole)
+        g->sole = key;
+}
+
+static void sole_verdict(sole_group_t *g, problems_t *pr)
+{
+    if (g->n >= 2 && g->sole)
+        problem(pr, apr_psprintf(g->pool, "messages: hop %" APR_UINT64_T_FMT " is marked the "
+                                 "only one with its Message-ID, but %d hops have it (hop %"
+                                 APR_UINT64_T_FMT " first)", g->sole, g->n, g->first));
+    g->n = 0;
+    g->sole = 0;
+}
+
 /* Every entry of secondary @a ix points to a hop that derives it. */
 static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t *pr)
 {
@@ -2510,8 +2867,11 @@ static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t 
     msg_view_t v;
     DBT val, keys;
     cur_t c;
-    int rc, i, in;
+    int rc, i, in, kinded;
+    sole_group_t sole;
 
+    memset(&sole, 0, sizeof(sole));
+    sole.pool = t->pool;
     if ((rc = cur_open(t, st->ix[ix], &c, CUR_ALL)) == 0) {
         for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
             const unsigned char *kb = c.k.data;
@@ -2526,8 +2886,13 @@ static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t 
             pk = get_u64(kb + c.k.size - 8);
             what = apr_psprintf(ip, "%s: entry for hop %" APR_UINT64_T_FMT " (%s)",
                                 sx_name[ix], pk, key_text(ip, ix, kb, c.k.size));
-            if (c.d.size != 0)
+            kinded = ix == SX_MSGID && kb[0] == 'm' && c.k.size == MSGID_KEY_LEN;
+            if (c.d.size != 0 && !(kinded && c.d.size == 1))
                 problem(pr, apr_pstrcat(ip, what, " has data", NULL));
+            if (kinded && (!sole.n || memcmp(sole.prefix, kb, MSGID_PREFIX_LEN) != 0)) {
+                sole_verdict(&sole, pr);
+                memcpy(sole.prefix, kb, MSGID_PREFIX_LEN);
+            }
             rc = get_rec(t, st->messages, kb + c.k.size - 8, 8, &val);
             if (rc == DB_NOTFOUND) {
                 problem(pr, apr_pstrcat(ip, what, " has no hop", NULL));
@@ -2537,6 +2902,10 @@ static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t 
                 break;
             if (msg_decode(&v, val.data, val.size, DEC_ALL) != 0)
                 continue;           /* reported once, with the hop */
+            if (kinded && c.d.size == 1 && ((const unsigned char *)c.d.data)[0] != v.kind)
+                problem(pr, apr_pstrcat(ip, what, " names another kind of hop", NULL));
+            if (kinded && v.kind != MT_HOP_MAILBOX)
+                sole_count(&sole, pk, v.flags);
             rc = hop_keys(ix, kb + c.k.size - 8, &v, &keys);
             if (rc != 0 && rc != DB_DONOTINDEX)
                 break;
@@ -2549,6 +2918,7 @@ static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t 
         }
     }
     cur_close(&c);
+    sole_verdict(&sole, pr);
     if (rc != 0 && rc != DB_NOTFOUND)
         err = db_err_p(ip, st, apr_psprintf(ip, "verifying %s", sx_name[ix]), rc);
     return err;
@@ -2578,6 +2948,10 @@ static const char *verify_hops(mt_txn_t *t, apr_pool_t *ip, problems_t *pr)
                                          " is damaged", pk));
                 continue;
             }
+            if ((v.flags & MT_MSG_SOLE) && (v.kind == MT_HOP_MAILBOX || !v.message_id.p))
+                problem(pr, apr_psprintf(ip, "messages: hop %" APR_UINT64_T_FMT " is marked "
+                                         "the only one with its Message-ID, but has %s", pk,
+                                         v.message_id.p ? "a mailbox" : "no Message-ID"));
             for (ix = 0; ix < SX_N && rc == 0; ix++) {
                 rc = hop_keys(ix, c.k.data, &v, &keys);
                 if (rc == DB_DONOTINDEX) {

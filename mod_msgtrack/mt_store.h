@@ -28,7 +28,8 @@
  *   by_sender     H(lower(sender)) first(8) key(8)
  *   by_recipient  H(lower(address)) first(8) key(8), for every recipient
  *                 address and root address of the hop, once each
- *   by_msgid      'm' H(message-id) first(8) key(8), and
+ *   by_msgid      'm' H(message-id) first(8) key(8), its data the hop's
+ *                 kind (1 byte; empty in entries written in format 3), and
  *                 'r' H(ref-message-id) first(8) key(8) for notifications
  *                 where H(v) is mt_store_value_hash(v), 8 bytes big-endian:
  *                 a scan for a value returns the hops of every value with
@@ -48,8 +49,12 @@
 #include <apr_tables.h>
 #include <apr_time.h>
 
-/** The on-disk format this build reads and writes. */
-#define MT_STORE_FORMAT 3
+/** The on-disk format this build writes. It reads format 3 too, which
+ *  differs only in what format 4 adds (MT_MSG_SOLE, the kind in by_msgid
+ *  entries); msgtrack-index (a writer) marks a format 3 index format 4
+ *  when it opens it, so that an older build no longer writes to it. */
+#define MT_STORE_FORMAT 4
+#define MT_STORE_FORMAT_OLDEST 3
 
 typedef struct mt_store_t mt_store_t;
 typedef struct mt_txn_t mt_txn_t;
@@ -145,6 +150,15 @@ typedef enum {
 #define MT_MSG_NOTIFICATION 0x0020  /**< an NDR, delay or delivery-status notice (ref_message_id, ndr_of) */
 #define MT_MSG_READ         0x0040  /**< mailbox: \Seen was set (a Read event exists) */
 #define MT_MSG_NOTREAD      0x0080  /**< mailbox: deleted or moved to Trash unread (a NotRead event exists) */
+/** Kept by the store, whatever mt_store_msg_put() is given: no other hop
+ *  but mailbox ones has this hop's Message-ID (nor a Message-ID with the
+ *  same 64-bit hash), so a search that needs only those hops (Find) need
+ *  not look for others. Set on a hop that is not a mailbox one when it
+ *  gets its by_msgid entry, unless another such hop has one; taken from
+ *  them all, in the same transaction, when another gets one. Never set
+ *  again (a hop deleted leaves the others unmarked), nor on hops written in
+ *  format 3: the mark's absence proves nothing. */
+#define MT_MSG_SOLE         0x0100
 
 /* mt_rcpt_t.flags */
 #define MT_RCPT_TO   0x1   /**< named in To (Exchange recipient-status, or a logged To: header) */
@@ -231,7 +245,10 @@ typedef struct {
 
 /** Assign a new hop key (the "message" counter) to @a m; nothing is written. */
 const char *mt_store_msg_new(mt_txn_t *txn, mt_msg_t *m);
-/** Write @a m (insert or replace); the secondary indexes follow. */
+/** Write @a m (insert or replace); the secondary indexes follow. The
+ *  record itself is written when the transaction next reads an index or
+ *  commits (reads of it in the transaction see it at once), so a write
+ *  error may come from those. */
 const char *mt_store_msg_put(mt_txn_t *txn, const mt_msg_t *m);
 /** Read hop @a key into @a m (strings and arrays in @a p): 1 found, 0 not, -1 error. */
 int mt_store_msg_get(mt_txn_t *txn, apr_pool_t *p, apr_uint64_t key, mt_msg_t *m,

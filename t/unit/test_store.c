@@ -1878,6 +1878,309 @@ static void test_long_scans(apr_pool_t *p, const char *dir)
     mt_store_close(st);
 }
 
+/* ------------------------------------------------------------------ sole hops */
+
+/* One step of a MT_MSG_SOLE story: in transaction @a txn (steps with the
+ * same number share one), put hop @a name (new the first time it is named,
+ * a rewrite after) of @a kind with Message-ID @a msgid (NULL: none) and
+ * first time @a first; 'd' deletes it; 'f' rewrites it claiming
+ * MT_MSG_SOLE itself. */
+typedef struct {
+    int txn;
+    char op;                    /* 'p', 'd', 'f' */
+    char name;                  /* 'A' .. 'F' */
+    int kind;
+    const char *msgid;
+    int first;
+} sole_step_t;
+
+typedef struct {
+    const char *what;
+    sole_step_t steps[8];
+    const char *sole;           /* the hops marked at the end, in name order */
+} sole_case_t;
+
+#define PF MT_HOP_POSTFIX
+#define MB MT_HOP_MAILBOX
+#define XT MT_HOP_MSGTRK
+
+static const sole_case_t sole_cases[] = {
+    { "one hop", { { 1, 'p', 'A', PF, "<m1>", 10 } }, "A" },
+    { "an Exchange hop", { { 1, 'p', 'A', XT, "<m1>", 10 } }, "A" },
+    { "no Message-ID", { { 1, 'p', 'A', PF, NULL, 10 } }, "" },
+    { "a mailbox hop is never sole", { { 1, 'p', 'A', MB, "<m1>", 10 } }, "" },
+    { "other Message-IDs", { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m2>", 11 },
+                             { 2, 'p', 'C', PF, "<m3>", 5 } }, "ABC" },
+    { "its mailbox hops do not count",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', MB, "<m1>", 11 },
+        { 2, 'p', 'C', MB, "<m1>", 12 }, { 3, 'p', 'D', MB, "<m1>", 5 } }, "A" },
+    { "relay in the same transaction",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 } }, "" },
+    { "relay in the same transaction, written in reverse",
+      { { 1, 'p', 'B', PF, "<m1>", 11 }, { 1, 'p', 'A', PF, "<m1>", 10 } }, "" },
+    { "relay in a later transaction",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'B', PF, "<m1>", 11 } }, "" },
+    { "relay at the same second, later transaction",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'B', PF, "<m1>", 10 } }, "" },
+    { "the later hop indexed first (its log read first)",
+      { { 1, 'p', 'B', PF, "<m1>", 50 }, { 2, 'p', 'A', PF, "<m1>", 10 } }, "" },
+    { "the later hop indexed first, newer hops between",
+      { { 1, 'p', 'B', PF, "<m1>", 50 }, { 1, 'p', 'C', PF, "<m2>", 90 },
+        { 2, 'p', 'A', PF, "<m1>", 10 } }, "C" },
+    { "newest hop of all, an older one with its Message-ID",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'C', PF, "<m2>", 20 },
+        { 2, 'p', 'B', PF, "<m1>", 30 } }, "C" },
+    { "three hops and a mailbox, one transaction each",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'M', MB, "<m1>", 12 },
+        { 3, 'p', 'B', XT, "<m1>", 11 } }, "" },
+    { "Message-ID logged later, another hop has it",
+      { { 1, 'p', 'A', PF, NULL, 10 }, { 2, 'p', 'B', PF, "<m1>", 30 },
+        { 3, 'p', 'A', PF, "<m1>", 10 } }, "" },
+    { "Message-ID logged later, alone",
+      { { 1, 'p', 'A', PF, NULL, 10 }, { 2, 'p', 'A', PF, "<m1>", 10 } }, "A" },
+    { "Message-ID set and rewritten in one transaction",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'A', PF, "<m1>", 10 },
+        { 1, 'p', 'B', PF, "<m2>", 10 } }, "AB" },
+    { "a hop moves to a Message-ID of its own",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 },
+        { 2, 'p', 'B', PF, "<m2>", 11 } }, "B" },
+    { "a hop moves to a Message-ID another has",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m2>", 11 },
+        { 2, 'p', 'B', PF, "<m1>", 11 } }, "" },
+    { "its first time moves (a new entry): still alone",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'A', PF, "<m1>", 8 } }, "A" },
+    { "its first time moves: past another hop",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 20 },
+        { 2, 'p', 'A', PF, "<m1>", 30 } }, "" },
+    { "a rewrite keeps the mark whatever the caller says",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'A', PF, "<m1>", 10 } }, "A" },
+    { "a caller cannot set the mark",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 },
+        { 2, 'f', 'B', PF, "<m1>", 11 }, { 3, 'f', 'C', PF, NULL, 12 } }, "" },
+    { "the other hop deleted: not marked again",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 },
+        { 2, 'd', 'B', PF, NULL, 0 } }, "" },
+    { "deleted in the transaction that wrote it",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'B', PF, "<m1>", 11 },
+        { 2, 'd', 'B', PF, NULL, 0 } }, "" },
+};
+
+#undef PF
+#undef MB
+#undef XT
+
+/* Play @a c in a store of its own in @a dir: the hops marked, in name
+ * order ("" none), or "ERR: ..."; verify must find nothing wrong. */
+static const char *sole_play(apr_pool_t *p, const char *dir, const sole_case_t *c)
+{
+    mt_msg_t hops[26];
+    int known[26] = { 0 }, i, j, n = 0;
+    const char *err, *out = "";
+    mt_store_t *st;
+    mt_txn_t *t = NULL;
+    apr_uint64_t cnt = 0;
+
+    while (n < 8 && c->steps[n].txn)
+        n++;
+    if ((err = mt_store_open(p, dir, MT_STORE_WRITER, &st)) != NULL)
+        return apr_pstrcat(p, "ERR: ", err, NULL);
+    for (i = 0; i < n && !err; i++) {
+        const sole_step_t *s = &c->steps[i];
+        mt_msg_t *m = &hops[s->name - 'A'];
+        if (!t && (err = mt_store_begin(st, p, &t)) != NULL)
+            break;
+        if (s->op == 'd') {
+            err = mt_store_msg_del(t, m->key);
+        }
+        else {
+            apr_uint64_t key = m->key;
+            *m = mkhop(p, s->kind, "mx1", apr_psprintf(p, "Q%c", s->name), s->msgid,
+                       "a@example.org", apr_time_from_sec(s->first), apr_time_from_sec(s->first));
+            if (known[s->name - 'A'])
+                m->key = key;
+            else if ((err = mt_store_msg_new(t, m)) != NULL)
+                break;
+            known[s->name - 'A'] = 1;
+            if (s->op == 'f')
+                m->flags |= MT_MSG_SOLE;
+            err = mt_store_msg_put(t, m);
+        }
+        if (!err && (i + 1 == n || c->steps[i + 1].txn != s->txn)) {
+            err = mt_store_commit(t);
+            t = NULL;
+        }
+    }
+    mt_store_abort(t);
+    for (j = 0; j < 26 && !err; j++) {
+        mt_msg_t g;
+        int rc;
+        if (!known[j])
+            continue;
+        if ((err = mt_store_begin(st, p, &t)) != NULL)
+            break;
+        rc = mt_store_msg_get(t, p, hops[j].key, &g, &err);
+        mt_store_abort(t);
+        if (rc > 0 && (g.flags & MT_MSG_SOLE))
+            out = apr_psprintf(p, "%s%c", out, 'A' + j);
+    }
+    if (!err) {
+        const char *v = verify_all(st, p, &cnt);
+        if (*v)
+            err = apr_pstrcat(p, "verify: ", v, NULL);
+    }
+    mt_store_close(st);
+    return err ? apr_pstrcat(p, "ERR: ", err, NULL) : out;
+}
+
+/* Hop record @a rec (as raw_op() read it) with @a flag set or cleared:
+ * the version, the kind and the flags come first, as varints. */
+static unsigned raw_flag(unsigned char *rec, unsigned len, unsigned flag, int on)
+{
+    unsigned char out[4096], *w = out;
+    unsigned flags = 0, shift = 0, i = 2;
+
+    if (len < 3 || len > sizeof(out) - 4)
+        return 0;
+    do
+        flags |= (unsigned)(rec[i] & 0x7f) << shift, shift += 7;
+    while (rec[i++] & 0x80);
+    flags = on ? flags | flag : flags & ~flag;
+    *w++ = rec[0];
+    *w++ = rec[1];
+    for (; flags >= 0x80; flags >>= 7)
+        *w++ = (unsigned char)(flags | 0x80);
+    *w++ = (unsigned char)flags;
+    memcpy(w, rec + i, len - i);
+    w += len - i;
+    memcpy(rec, out, (size_t)(w - out));
+    return (unsigned)(w - out);
+}
+
+/* A hop's by_msgid key ('m', the Message-ID's hash, first, key). */
+static void msgid_key(unsigned char *k, const char *msgid, apr_time_t first, apr_uint64_t key)
+{
+    k[0] = 'm';
+    be64(k + 1, mt_store_value_hash(msgid, strlen(msgid), 0));
+    be64(k + 9, 0x8000000000000000ULL + (apr_uint64_t)first);
+    be64(k + 17, key);
+}
+
+/* Format 3 indexes (no mark, no kind in by_msgid entries) are read and
+ * written; verify reports marks that are wrong. */
+static void test_sole_format(apr_pool_t *p, const char *dir)
+{
+    mt_store_t *st;
+    mt_msg_t a, b;
+    const char *err, *v;
+    unsigned char k[25], pk[8], rec[4096], fmt[8];
+    unsigned rlen = sizeof(rec), flen = sizeof(fmt);
+    apr_uint64_t cnt = 0;
+
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    ok(!err, "sole, format 3: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    a = mkhop(p, MT_HOP_POSTFIX, "mx1", "QA", "<m1>", "a@example.org", 10, 10);
+    store_hop(st, p, &a, 0, &err);
+    mt_store_close(st);
+    /* Make it a hop format 3 wrote: no kind in its entry, no mark. */
+    msgid_key(k, "<m1>", 10, a.key);
+    be64(pk, a.key);
+    ok(raw_op(dir, "by_msgid", k, 25, "", 0, NULL, NULL) == 0, "sole, format 3: entry");
+    ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0, "sole, format 3: record read");
+    rlen = raw_flag(rec, rlen, MT_MSG_SOLE, 0);
+    ok(rlen && raw_op(dir, "messages", pk, 8, rec, rlen, NULL, NULL) == 0,
+       "sole, format 3: record without the mark");
+    ok(set_format(dir, 3) == 0, "sole, format 3: format record 3");
+    err = mt_store_open(p, dir, MT_STORE_READER, &st);
+    ok(!err, "sole, format 3: a reader opens it%s%s", err ? ": " : "", err ? err : "");
+    mt_store_close(st);
+    ok(raw_op(dir, "meta", "format", 6, NULL, 0, fmt, &flen) == 0 && flen == 8 && fmt[7] == 3,
+       "sole, format 3: a reader leaves the format record alone");
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    ok(!err, "sole, format 3: a writer opens it%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    is_str(verify_all(st, p, &cnt), "", "sole, format 3: verify accepts its entries");
+    b = mkhop(p, MT_HOP_POSTFIX, "mx2", "QB", "<m1>", "a@example.org", 20, 20);
+    store_hop(st, p, &b, 0, &err);
+    {
+        mt_txn_t *t;
+        mt_msg_t g;
+        mt_store_begin(st, p, &t);
+        ok(mt_store_msg_get(t, p, b.key, &g, &err) == 1 && !(g.flags & MT_MSG_SOLE),
+           "sole, format 3: a new hop with the Message-ID of a format 3 one is not sole");
+        mt_store_abort(t);
+    }
+    is_str(verify_all(st, p, &cnt), "", "sole, format 3: verify after");
+    mt_store_close(st);
+    flen = sizeof(fmt);
+    ok(raw_op(dir, "meta", "format", 6, NULL, 0, fmt, &flen) == 0 && flen == 8
+       && fmt[7] == MT_STORE_FORMAT, "sole, format 3: the writer made it format %d",
+       MT_STORE_FORMAT);
+
+    /* Wrong marks and kinds, planted. */
+    be64(pk, b.key);
+    rlen = sizeof(rec);
+    ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0
+       && (rlen = raw_flag(rec, rlen, MT_MSG_SOLE, 1)) != 0
+       && raw_op(dir, "messages", pk, 8, rec, rlen, NULL, NULL) == 0,
+       "sole: a mark planted on a hop that shares its Message-ID");
+    msgid_key(k, "<m1>", 20, b.key);
+    ok(raw_op(dir, "by_msgid", k, 25, "\003", 1, NULL, NULL) == 0,
+       "sole: its entry says mailbox");
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    if (!st)
+        return;
+    v = verify_all(st, p, &cnt);
+    like(v, apr_psprintf(p, "messages: hop %" APR_UINT64_T_FMT " is marked the only one with "
+                         "its Message-ID, but 2 hops have it", b.key),
+         "sole: verify reports the wrong mark");
+    like(v, apr_psprintf(p, "by_msgid: entry for hop %" APR_UINT64_T_FMT " (m %s) names "
+                         "another kind of hop", b.key, hx(p, "<m1>", 0)),
+         "sole: verify reports the wrong kind");
+    is_int(cnt, 2, "sole: two problems");
+    mt_store_close(st);
+    rlen = sizeof(rec);
+    /* A mark on a hop without a Message-ID. */
+    {
+        mt_msg_t c = mkhop(p, MT_HOP_POSTFIX, "mx1", "QC", NULL, "a@example.org", 30, 30);
+        err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+        if (!st)
+            return;
+        store_hop(st, p, &c, 0, &err);
+        mt_store_close(st);
+        be64(pk, c.key);
+        ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0
+           && (rlen = raw_flag(rec, rlen, MT_MSG_SOLE, 1)) != 0
+           && raw_op(dir, "messages", pk, 8, rec, rlen, NULL, NULL) == 0,
+           "sole: a mark planted on a hop without a Message-ID");
+        err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+        if (!st)
+            return;
+        v = verify_all(st, p, &cnt);
+        like(v, apr_psprintf(p, "messages: hop %" APR_UINT64_T_FMT " is marked the only one "
+                             "with its Message-ID, but has no Message-ID", c.key),
+             "sole: verify reports a mark without a Message-ID");
+        mt_store_close(st);
+    }
+}
+
+static void test_sole(apr_pool_t *p)
+{
+    size_t i;
+
+    for (i = 0; i < sizeof(sole_cases) / sizeof(sole_cases[0]); i++) {
+        const char *dir = fast_tmpdir(p);
+        apr_pool_t *sp;
+        apr_pool_create(&sp, p);
+        is_str(sole_play(sp, dir, &sole_cases[i]), sole_cases[i].sole, "sole: %s",
+               sole_cases[i].what);
+        apr_pool_destroy(sp);
+        tmpdir_remove(p, dir);
+    }
+}
+
 static void test_hops(apr_pool_t *p)
 {
     const char *dir = fast_tmpdir(p), *err;
@@ -1902,6 +2205,8 @@ static void test_hops(apr_pool_t *p)
     apr_pool_destroy(sp);
     tmpdir_remove(p, dir);
 
+    test_sole(p);
+    in_scratch(p, test_sole_format);
     in_scratch(p, test_purge);
     in_scratch(p, test_long_scans);
     in_scratch(p, test_same_txn);
