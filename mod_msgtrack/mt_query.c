@@ -288,14 +288,18 @@ static int hop_cmp(const void *a, const void *b)
     return x->key < y->key ? -1 : x->key > y->key;
 }
 
-/* The message @a hit belongs to: every hop with its Message-ID. */
-static mt_error_t *gather(mt_txn_t *txn, apr_pool_t *p, const mt_msg_t *hit, message_t *msg)
+/* The message @a hit belongs to: every hop with its Message-ID, or with
+ * @a mta_only, enough of them to know the hops that are not mailbox ones
+ * (Find's): just @a hit when the index says no other such hop has its
+ * Message-ID (MT_MSG_SOLE). */
+static mt_error_t *gather(mt_txn_t *txn, apr_pool_t *p, const mt_msg_t *hit, int mta_only,
+                          message_t *msg)
 {
     int i, have_hit = 0;
 
     msg->hops = apr_array_make(p, 4, sizeof(const mt_msg_t *));
     msg->origin = NULL;
-    if (hit->message_id) {
+    if (hit->message_id && !(mta_only && (hit->flags & MT_MSG_SOLE))) {
         apr_array_header_t *keys = apr_array_make(p, 8, sizeof(apr_uint64_t));
         const char *err = mt_store_keys(txn, p, MT_IX_MSGID, hit->message_id, keys);
         if (err)
@@ -634,7 +638,7 @@ static int find_hit(void *baton, apr_uint64_t key, apr_time_t first)
     dkey = apr_pstrdup(f->scan_pool, dkey);
     apr_hash_set(f->seen, dkey, APR_HASH_KEY_STRING, dkey);
 
-    if ((e = gather(f->txn, hp, m, &msg))) {
+    if ((e = gather(f->txn, hp, m, 1, &msg))) {
         f->err = mt_error_make(f->err_pool, e->kind, e->code, "%s", e->message);
         return 1;
     }
@@ -1599,7 +1603,7 @@ mt_error_t *mt_query_report(mt_txn_t *txn, apr_pool_t *p, const mt_viewer_t *who
         || !ieq(id.sender ? id.sender : "", hop->sender ? hop->sender : ""))
         return mt_error_make(p, MT_FAULT_NONE, "ErrorMessageTrackingPermanentError",
                              "no message matches the report id");
-    if ((e = gather(txn, p, hop, &msg)))
+    if ((e = gather(txn, p, hop, 0, &msg)))
         return e;
     hops += msg.hops->nelts - 1;
     o = msg.origin;     /* not NULL: hop itself is not a mailbox hop */

@@ -1643,6 +1643,113 @@ typedef struct {
     const char *want;           /* events_str */
 } hop_order_case_t;
 
+/* Find reads no other hop of a message whose hop the index marks as the
+ * only one with its Message-ID (MT_MSG_SOLE): a relay hop indexed later, in
+ * another transaction, before or after the first one in time, must change
+ * the answer all the same. Each step is a transaction; after each, Find by
+ * sender and by the second hop's recipient. */
+typedef struct {
+    const char *host, *lid, *subject, *rcpts;
+    int kind, secs;
+} late_hop_t;
+
+static const char *late_find(apr_pool_t *p, mt_store_t *st, const char *sender,
+                             const char *recipient)
+{
+    mt_txn_t *t;
+    mt_find_t q;
+    apr_array_header_t *res = NULL;
+    const char *out = "";
+    int i, j, trunc;
+
+    if (mt_store_begin(st, p, &t))
+        return "ERR: begin";
+    memset(&q, 0, sizeof(q));
+    q.sender = sender;
+    q.recipient = recipient;
+    if (mt_query_find(t, p, &PRIV, &q, &res, &trunc)) {
+        mt_store_abort(t);
+        return "ERR: find";
+    }
+    for (i = 0; i < res->nelts; i++) {
+        const mt_found_t *f = &APR_ARRAY_IDX(res, i, mt_found_t);
+        out = apr_psprintf(p, "%s%s%s %s \"%s\"", out, i ? "; " : "", f->first_hop,
+                           mt_time_format_xs(p, f->submitted), f->subject ? f->subject : "");
+        for (j = 0; j < f->recipients->nelts; j++)
+            out = apr_psprintf(p, "%s %s", out, APR_ARRAY_IDX(f->recipients, j, const char *));
+    }
+    mt_store_abort(t);
+    return out;
+}
+
+static void test_find_late_hop(apr_pool_t *p)
+{
+    static const struct {
+        const char *name;
+        late_hop_t hops[3];
+        const char *want_sender[3], *want_rcpt[3];
+    } cases[] = {
+        { "relay hop indexed after the first",
+          { { "mx1", "A1", NULL, "kim@example.org lee@example.net", MT_HOP_POSTFIX, 0 },
+            { "mx2", "B2", "Maintenance", "kim@example.org", MT_HOP_POSTFIX, 30 },
+            { "imap", "kim@example.org", NULL, "kim@example.org", MT_HOP_MAILBOX, 31 } },
+          { "mx1 2026-11-10T10:00:00Z \"\" kim@example.org lee@example.net",
+            "mx1 2026-11-10T10:00:00Z \"Maintenance\" kim@example.org lee@example.net",
+            "mx1 2026-11-10T10:00:00Z \"Maintenance\" kim@example.org lee@example.net" },
+          { "mx1 2026-11-10T10:00:00Z \"\" kim@example.org lee@example.net",
+            "mx1 2026-11-10T10:00:00Z \"Maintenance\" kim@example.org lee@example.net",
+            "mx1 2026-11-10T10:00:00Z \"Maintenance\" kim@example.org lee@example.net" } },
+        { "relay hop indexed first (its server's log read first)",
+          { { "mx2", "B2", "Maintenance", "kim@example.org", MT_HOP_POSTFIX, 30 },
+            { "mx1", "A1", NULL, "kim@example.org lee@example.net", MT_HOP_POSTFIX, 0 },
+            { "imap", "kim@example.org", NULL, "kim@example.org", MT_HOP_MAILBOX, 31 } },
+          { "mx2 2026-11-10T10:00:30Z \"Maintenance\" kim@example.org",
+            "mx1 2026-11-10T10:00:00Z \"Maintenance\" kim@example.org lee@example.net",
+            "mx1 2026-11-10T10:00:00Z \"Maintenance\" kim@example.org lee@example.net" },
+          { "mx2 2026-11-10T10:00:30Z \"Maintenance\" kim@example.org",
+            "mx1 2026-11-10T10:00:00Z \"Maintenance\" kim@example.org lee@example.net",
+            "mx1 2026-11-10T10:00:00Z \"Maintenance\" kim@example.org lee@example.net" } },
+        { "mailbox hop first, then the two servers",
+          { { "imap", "kim@example.org", NULL, "kim@example.org", MT_HOP_MAILBOX, 31 },
+            { "mx2", "B2", "Maintenance", "kim@example.org", MT_HOP_POSTFIX, 30 },
+            { "mx1", "A1", NULL, "kim@example.org lee@example.net", MT_HOP_POSTFIX, 0 } },
+          { "", "mx2 2026-11-10T10:00:30Z \"Maintenance\" kim@example.org",
+            "mx1 2026-11-10T10:00:00Z \"Maintenance\" kim@example.org lee@example.net" },
+          { "", "mx2 2026-11-10T10:00:30Z \"Maintenance\" kim@example.org",
+            "mx1 2026-11-10T10:00:00Z \"Maintenance\" kim@example.org lee@example.net" } },
+    };
+    size_t c;
+    int i;
+
+    for (c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+        const char *dir = tmpdir_make(p, "mt-query-late"), *err;
+        mt_store_t *st = NULL;
+        fx_t fx;
+
+        err = fx_open(p, dir, 0, &st, &fx);
+        ok(!err, "late hop, %s: store%s%s", cases[c].name, err ? ": " : "", err ? err : "");
+        if (err)
+            continue;
+        for (i = 0; i < 3; i++) {
+            const late_hop_t *h = &cases[c].hops[i];
+            if (i > 0 && mt_store_begin(st, p, &fx.t))
+                break;
+            fx_hop(&fx, h->kind, fx_td(10, 10, 0, h->secs), h->host, h->lid,
+                   "<late@example.org>", "ops@example.org", h->subject,
+                   h->kind == MT_HOP_MAILBOX ? NULL : "client.example.org[192.0.2.30]",
+                   MT_MSG_STARTED, h->rcpts, NULL);
+            ok(!fx_commit(&fx), "late hop, %s: step %d written", cases[c].name, i + 1);
+            is_str(late_find(p, st, "ops@example.org", NULL), cases[c].want_sender[i],
+                   "late hop, %s: step %d, by sender", cases[c].name, i + 1);
+            is_str(late_find(p, st, "ops@example.org", "kim@example.org"),
+                   cases[c].want_rcpt[i], "late hop, %s: step %d, by sender and recipient",
+                   cases[c].name, i + 1);
+        }
+        mt_store_close(st);
+        tmpdir_remove(p, dir);
+    }
+}
+
 static void test_hop_order(apr_pool_t *p)
 {
 #define HO_SUMMARY "bob Delivered/Delivered@mail root=team; " \
@@ -1735,6 +1842,7 @@ int main(int argc, const char *const *argv)
     test_find_many_rcpts(p);
     test_find_windows(p);
     test_hop_order(p);
+    test_find_late_hop(p);
 
     dir = tmpdir_make(p, "mt-query");
     err = fx_open(p, dir, 1, &st, &fx);
