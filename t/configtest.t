@@ -165,7 +165,7 @@ my @cases = (
     { name => 'MsgTrackDatabase: an index of another format',
       needs => 'db_load (Debian: db5.3-util)', have => $other_ok,
       conf => qq{MsgTrackSchemaDir "$good"\nMsgTrackDatabase "$other"},
-      names => qr{mod_msgtrack: MsgTrackDatabase index \Q$other\E is in format 99; this build reads format \d+} },
+      names => qr{mod_msgtrack: MsgTrackDatabase index \Q$other\E is in format 99; this build reads formats \d+ to \d+} },
     { name => 'MsgTrackDatabase inside <Location>',
       conf => qq{MsgTrackSchemaDir "$good"\n<Location /x>\n  MsgTrackDatabase "$index"\n</Location>},
       names => qr/^MsgTrackDatabase\b/m },

@@ -2395,8 +2395,12 @@ int main(int argc, const char *const *argv)
     /* Another format version is refused, by name, for writers and readers. */
     ok(set_format(dir, 1) == 0, "format record rewritten to 1");
     err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
-    like(err, "is in format 1; this build reads format",
+    like(err, "is in format 1; this build reads formats 3 to 4",
          "an index of format 1 (a record per event) is refused");
+    ok(set_format(dir, 2) == 0, "format record rewritten to 2");
+    err = mt_store_open(p, dir, MT_STORE_READER, &rd);
+    like(err, "is in format 2; this build reads formats 3 to 4",
+         "an index of format 2 (values in the clear in its index keys) is refused");
     ok(set_format(dir, MT_STORE_FORMAT + 1) == 0, "format record rewritten");
     err = mt_store_open(p, dir, MT_STORE_READER, &rd);
     like(err, "this build reads format", "reader refuses another format");
