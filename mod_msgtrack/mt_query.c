@@ -290,18 +290,23 @@ static int hop_cmp(const void *a, const void *b)
 
 /* The message @a hit belongs to: every hop with its Message-ID, or with
  * @a mta_only, enough of them to know the hops that are not mailbox ones
- * (Find's): just @a hit when the index says no other such hop has its
- * Message-ID (MT_MSG_SOLE). */
+ * (Find's): those the index lists as @a hit's peers when it does
+ * (MT_MSG_PEERS), without looking for them. */
 static mt_error_t *gather(mt_txn_t *txn, apr_pool_t *p, const mt_msg_t *hit, int mta_only,
                           message_t *msg)
 {
-    int i, have_hit = 0;
+    int i, have_hit = 0, listed = mta_only && (hit->flags & MT_MSG_PEERS);
 
     msg->hops = apr_array_make(p, 4, sizeof(const mt_msg_t *));
     msg->origin = NULL;
-    if (hit->message_id && !(mta_only && (hit->flags & MT_MSG_SOLE))) {
+    if (hit->message_id) {
         apr_array_header_t *keys = apr_array_make(p, 8, sizeof(apr_uint64_t));
-        const char *err = mt_store_keys(txn, p, MT_IX_MSGID, hit->message_id, keys);
+        const char *err = NULL;
+        if (listed)
+            for (i = 0; i < hit->npeers; i++)
+                APR_ARRAY_PUSH(keys, apr_uint64_t) = hit->peers[i];
+        else
+            err = mt_store_keys(txn, p, MT_IX_MSGID, hit->message_id, keys);
         if (err)
             return transient(p, err);
         for (i = 0; i < keys->nelts; i++) {
@@ -317,7 +322,8 @@ static mt_error_t *gather(mt_txn_t *txn, apr_pool_t *p, const mt_msg_t *hit, int
             rc = mt_store_msg_get(txn, p, key, m, &err);
             if (rc < 0)
                 return transient(p, err);
-            /* Skip entries that are gone or (defensively) name another id. */
+            /* Skip entries that are gone or name another id (a peer whose
+             * Message-ID changed since, or a hash's other value). */
             if (rc == 0 || !m->message_id || strcmp(m->message_id, hit->message_id) != 0)
                 continue;
             APR_ARRAY_PUSH(msg->hops, const mt_msg_t *) = m;

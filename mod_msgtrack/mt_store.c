@@ -102,16 +102,16 @@ struct mt_txn_t {
     apr_array_header_t *sx_ops;
     /* Hop records not written yet (pend_t by key, in the transaction's
      * pool): mt_store_msg_put() leaves them for sx_apply(), which writes
-     * them after the index changes, once MT_MSG_SOLE is settled (a hop
-     * found not to be sole is written once, without the mark), and in key
-     * order. mt_store_msg_get() reads them first. */
+     * them after the index changes, once their peers are known (a hop
+     * found to have some is written once, with them), and in key order.
+     * mt_store_msg_get() reads them first. */
     apr_hash_t *pend;
     /* A bound on the first time (8 bytes as in keys) of every by_msgid
      * entry in the databases: by_time's last key, read at the
      * transaction's first sx_apply() (its read lock, kept until the end,
      * holds off another writer's newer hops), then raised by sx_apply()'s
      * own entries. A Message-ID entry above it has none of its Message-ID
-     * after it (sole_put()). */
+     * after it (peers_put()). */
     unsigned char hwm[8];
     int hwm_known;
 };
@@ -121,6 +121,12 @@ typedef struct {
     unsigned char *rec;
     apr_size_t len, cap;
 } pend_t;
+
+static int u64_cmp(const void *a, const void *b)
+{
+    apr_uint64_t x = *(const apr_uint64_t *)a, y = *(const apr_uint64_t *)b;
+    return (x > y) - (x < y);
+}
 
 static int pend_cmp(const void *a, const void *b)
 {
@@ -860,6 +866,8 @@ typedef struct {
     unsigned nevents;
     unsigned nrcpts, nhdr;
     rd_t rcpts, hdr;        /* the arrays, checked: read them with rd_rcpt, rd_str */
+    int npeers;             /* with MT_MSG_PEERS */
+    apr_uint64_t peers[MT_MSG_PEERS_MAX];
 } msg_view_t;
 
 enum { DEC_HEAD, DEC_KEYS, DEC_ALL };
@@ -921,6 +929,15 @@ static int msg_decode(msg_view_t *v, const void *data, apr_size_t size, int leve
     for (i = 0; i < v->nhdr && !r.bad; i++)
         rd_str(&r);
     v->hdr.end = r.p;
+    v->npeers = 0;
+    if (v->flags & MT_MSG_PEERS) {
+        unsigned n = rd_u32(&r);
+        if (n > MT_MSG_PEERS_MAX)
+            return -1;
+        for (i = 0; i < n; i++)
+            v->peers[i] = rd_uv(&r);
+        v->npeers = (int)n;
+    }
     return r.bad || r.p != r.end ? -1 : 0;
 }
 
@@ -943,7 +960,7 @@ static unsigned char *txn_buf(mt_txn_t *t, apr_size_t need)
 static apr_size_t msg_encode(mt_txn_t *t, const mt_msg_t *m, const unsigned char **out)
 {
     const char *s[MSG_NSTR];
-    apr_size_t n[MSG_NSTR], need = 1 + 12 * VARINT_MAX;
+    apr_size_t n[MSG_NSTR], need = 1 + (13 + MT_MSG_PEERS_MAX) * VARINT_MAX;
     const apr_array_header_t *rc = m->rcpts, *hd = m->hdr_rcpts;
     int nr = rc ? rc->nelts : 0, nh = hd ? hd->nelts : 0, i;
     unsigned char *b, *w;
@@ -987,6 +1004,12 @@ static apr_size_t msg_encode(mt_txn_t *t, const mt_msg_t *m, const unsigned char
     for (i = 0; i < nh; i++) {
         const char *h = APR_ARRAY_IDX(hd, i, const char *);
         w = w_str(w, h, slen(h));
+    }
+    if (m->flags & MT_MSG_PEERS) {
+        int np = m->npeers < 0 ? 0 : m->npeers > MT_MSG_PEERS_MAX ? MT_MSG_PEERS_MAX : m->npeers;
+        w = w_uv(w, (apr_uint64_t)np);
+        for (i = 0; i < np; i++)
+            w = w_uv(w, m->peers[i]);
     }
     *out = b;
     return (apr_size_t)(w - b);
@@ -1040,6 +1063,8 @@ static void msg_fill(apr_pool_t *p, const msg_view_t *v, apr_size_t size, apr_ui
     m->nrcpt = v->nrcpt;
     m->flags = v->flags;
     m->nevents = v->nevents;
+    m->npeers = v->npeers;
+    memcpy(m->peers, v->peers, sizeof(m->peers));
     if (!v->nrcpts)
         memset(rc, 0, sizeof(*rc));
     if (!v->nhdr)
@@ -1522,7 +1547,7 @@ static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_vie
     if (rc == 0 && newv && (rc = hop_keys(ix, pk, newv, &nk)) == DB_DONOTINDEX)
         rc = 0;
     /* The key ends with the hop's key: the data is empty, but for a
-     * Message-ID entry's, the hop's kind (sole_put()). */
+     * Message-ID entry's, the hop's kind (peers_put()). */
     memset(&dv, 0, sizeof(dv));
     dv.data = (void *)"";
     if (newv)
@@ -1715,64 +1740,66 @@ static int get_rec(mt_txn_t *t, DB *db, const void *k, apr_size_t klen, DBT *val
     return get_rec_into(t, db, k, klen, val, &t->buf, &t->cap);
 }
 
-/* Hop record @a rec (@a len bytes) without @a flag, into @a out (room for
- * @a len bytes): its new length, or 0 when it does not have the flag (or
- * does not decode: verify says so). The flags come before anything else
- * but the version and the kind. */
-static apr_size_t rec_clear_flag(const unsigned char *rec, apr_size_t len, unsigned flag,
-                                 unsigned char *out)
-{
-    unsigned kind, flags;
-    unsigned char *w = out;
-    apr_size_t rest;
-    rd_t r;
-
-    rd_init(&r, rec, len);
-    if (len < 1 || *r.p++ != REC_VERSION)
-        return 0;
-    kind = rd_u32(&r);
-    flags = rd_u32(&r);
-    if (r.bad || !(flags & flag))
-        return 0;
-    rest = (apr_size_t)(r.end - r.p);
-    *w++ = REC_VERSION;
-    w = w_uv(w, kind);
-    w = w_uv(w, flags & ~flag);
-    memmove(w, r.p, rest);      /* never longer: fewer flags, no longer varint */
-    return (apr_size_t)(w + rest - out);
-}
-
-/* Take @a flag from hop @a key's record, if it has it: 0 or an error. */
-static int flag_clear(mt_txn_t *t, apr_uint64_t key, unsigned flag)
+/* Give hop @a key the peers @a peers (@a n of them), or with @a n -1 take
+ * MT_MSG_PEERS from it: its record waiting in t->pend, or the one written.
+ * 0 or an error. */
+static int peers_set(mt_txn_t *t, apr_uint64_t key, const apr_uint64_t *peers, int n)
 {
     unsigned char k[8];
-    pend_t *pd;
-    DBT kt, val, nv;
-    apr_size_t n;
-    int rc;
+    const unsigned char *b;
+    pend_t *pd = NULL;
+    msg_view_t v;
+    mt_msg_t m;
+    DBT kt, val;
+    apr_pool_t *sp;
+    apr_size_t len;
+    int rc = 0;
 
     put_u64(k, key);
     if (t->pend && (pd = apr_hash_get(t->pend, k, 8)) != NULL) {
-        if ((n = rec_clear_flag(pd->rec, pd->len, flag, pd->rec)) != 0)
-            pd->len = n;
-        return 0;
+        memset(&val, 0, sizeof(val));
+        val.data = pd->rec;
+        val.size = (u_int32_t)pd->len;
     }
-    rc = get_rec(t, t->store->messages, k, 8, &val);
-    if (rc != 0)
+    else if ((rc = get_rec(t, t->store->messages, k, 8, &val)) != 0) {
         return rc == DB_NOTFOUND ? 0 : rc;
-    if (t->ocap < val.size) {
-        t->ocap = val.size + 512;
-        t->obuf = apr_palloc(t->pool, t->ocap);
     }
-    if ((n = rec_clear_flag(val.data, val.size, flag, t->obuf)) == 0)
+    if (msg_decode(&v, val.data, val.size, DEC_ALL) != 0)
+        return 0;               /* damaged: verify says so */
+    if (n < 0 ? !(v.flags & MT_MSG_PEERS)
+        : (v.flags & MT_MSG_PEERS) && v.npeers == n
+          && memcmp(v.peers, peers, (size_t)n * sizeof(*peers)) == 0)
         return 0;
+    if (apr_pool_create(&sp, t->pool) != APR_SUCCESS)
+        return ENOMEM;
+    msg_fill(sp, &v, val.size, key, &m);
+    if (n < 0) {
+        m.flags &= ~(unsigned)MT_MSG_PEERS;
+        m.npeers = 0;
+    }
+    else {
+        m.flags |= MT_MSG_PEERS;
+        m.npeers = n;
+        memcpy(m.peers, peers, (size_t)n * sizeof(*peers));
+    }
+    len = msg_encode(t, &m, &b);
+    apr_pool_destroy(sp);
+    if (pd) {
+        if (pd->cap < len) {
+            pd->cap = len + 64;
+            pd->rec = apr_palloc(t->pool, pd->cap);
+        }
+        memcpy(pd->rec, b, len);
+        pd->len = len;
+        return 0;
+    }
     memset(&kt, 0, sizeof(kt));
-    memset(&nv, 0, sizeof(nv));
+    memset(&val, 0, sizeof(val));
     kt.data = k;
     kt.size = 8;
-    nv.data = t->obuf;
-    nv.size = (u_int32_t)n;
-    return t->store->messages->put(t->store->messages, t->txn, &kt, &nv, 0);
+    val.data = (void *)b;
+    val.size = (u_int32_t)len;
+    return t->store->messages->put(t->store->messages, t->txn, &kt, &val, 0);
 }
 
 /* Write the hop records waiting in t->pend, in key order: 0 or an error
@@ -1815,46 +1842,62 @@ static int on_prefix(const cur_t *c, const unsigned char *prefix)
     return c->k.size == MSGID_KEY_LEN && memcmp(c->k.data, prefix, MSGID_PREFIX_LEN) == 0;
 }
 
-/* Count the entry @a c stands on when its hop is not a mailbox one, nor
- * hop @a self (whose entry under its old first time sx_apply() has not
- * deleted yet); keep its hop's key when the entry names the kind (format 3
- * entries do not, and their hops never had MT_MSG_SOLE). */
-static void sole_note(const cur_t *c, apr_uint64_t self, int *n, apr_array_header_t *keys)
+/* The hops of one Message-ID's by_msgid entries that are not mailbox ones,
+ * as peers_put() walks them: their keys (those past MT_MSG_PEERS_MAX in
+ * @a more), and how many have no kind in their entry (format 3). */
+typedef struct {
+    apr_uint64_t keys[MT_MSG_PEERS_MAX + 1];
+    int n, unknown;
+    apr_array_header_t *more;
+} peer_group_t;
+
+/* Count the entry @a c stands on in @a g, unless it is a mailbox hop's or
+ * hop @a self's (under its old first time, which sx_apply() has not
+ * deleted yet). */
+static void peer_note(apr_pool_t *p, const cur_t *c, apr_uint64_t self, peer_group_t *g)
 {
     apr_uint64_t key = get_u64((const unsigned char *)c->k.data + MSGID_KEY_LEN - 8);
     if ((c->d.size == 1 && c->head[0] == MT_HOP_MAILBOX) || key == self)
         return;
-    ++*n;
-    if (c->d.size == 1)
-        APR_ARRAY_PUSH(keys, apr_uint64_t) = key;
+    if (c->d.size != 1) {
+        g->unknown++;
+    }
+    else if (g->n < MT_MSG_PEERS_MAX) {
+        g->keys[g->n++] = key;
+    }
+    else {
+        if (!g->more)
+            g->more = apr_array_make(p, 8, sizeof(apr_uint64_t));
+        APR_ARRAY_PUSH(g->more, apr_uint64_t) = key;
+    }
 }
 
 /* Put the Message-ID entry @a k of a hop that is not a mailbox one, which
- * mt_store_msg_put() marked MT_MSG_SOLE, with cursor @a c, and look at the
- * entries next to it, where the other hops of its Message-ID (of its hash)
- * are: if there are any but mailbox ones, neither it nor they are sole.
- * The entries after it need a look only when @a ahead: sx_apply() puts
- * its entries in key order (one it puts later looks back at this one), so
- * only entries already in the databases can follow it, and none can when
- * its time is above all of theirs. 0 or a Berkeley DB error. */
-static int sole_put(mt_txn_t *t, cur_t *c, DBT *k, DBT *d, int ahead,
-                    apr_array_header_t *keys)
+ * mt_store_msg_put() gave MT_MSG_PEERS and no peers, with cursor @a c, and
+ * look at the entries next to it, where the other hops of its Message-ID
+ * (of its hash) are: if there are any but mailbox ones, each of them gets
+ * the others as its peers, or loses the flag. The entries after it need a
+ * look only when @a ahead: sx_apply() puts its entries in key order (one it
+ * puts later looks back at this one), so only entries already in the
+ * databases can follow it, and none can when its time is above all of
+ * theirs. 0 or a Berkeley DB error. */
+static int peers_put(mt_txn_t *t, cur_t *c, DBT *k, DBT *d, int ahead)
 {
     const unsigned char *prefix = k->data;
-    apr_uint64_t self = get_u64(prefix + MSGID_KEY_LEN - 8);
-    int rc, n = 0, after = 0, i;
+    apr_uint64_t self = get_u64(prefix + MSGID_KEY_LEN - 8), peers[MT_MSG_PEERS_MAX];
+    peer_group_t g;
+    int rc, after = 0, i, j, n;
 
     if ((rc = c->c->put(c->c, k, d, DB_KEYFIRST)) != 0)
         return rc;
-    apr_array_clear(keys);
-    APR_ARRAY_PUSH(keys, apr_uint64_t) = self;
+    memset(&g, 0, sizeof(g));
     /* The cursor is on the new entry: the ones after it, then back (a
      * cursor that finds no next entry stays where it is), then the ones
      * before it. */
     if (ahead) {
         while ((rc = cur_get(c, DB_NEXT)) == 0 && on_prefix(c, prefix)) {
             after++;
-            sole_note(c, self, &n, keys);
+            peer_note(t->pool, c, self, &g);
         }
         if (rc != 0 && rc != DB_NOTFOUND)
             return rc;
@@ -1865,11 +1908,27 @@ static int sole_put(mt_txn_t *t, cur_t *c, DBT *k, DBT *d, int ahead,
         rc = 0;
     }
     while (rc == 0 && (rc = cur_get(c, DB_PREV)) == 0 && on_prefix(c, prefix))
-        sole_note(c, self, &n, keys);
+        peer_note(t->pool, c, self, &g);
     if (rc != 0 && rc != DB_NOTFOUND)
         return rc;
-    for (i = 0, rc = 0; n > 0 && i < keys->nelts && rc == 0; i++)
-        rc = flag_clear(t, APR_ARRAY_IDX(keys, i, apr_uint64_t), MT_MSG_SOLE);
+    if (g.n == 0 && g.unknown == 0)
+        return 0;
+    g.keys[g.n++] = self;
+    rc = 0;
+    /* Too many to list, or some unknown: none has peers. */
+    for (i = 0; g.more && i < g.more->nelts && rc == 0; i++)
+        rc = peers_set(t, APR_ARRAY_IDX(g.more, i, apr_uint64_t), NULL, -1);
+    for (i = 0; i < g.n && rc == 0; i++) {
+        if (g.unknown || g.more) {
+            rc = peers_set(t, g.keys[i], NULL, -1);
+            continue;
+        }
+        for (j = n = 0; j < g.n; j++)
+            if (j != i)
+                peers[n++] = g.keys[j];
+        qsort(peers, (size_t)n, sizeof(*peers), u64_cmp);
+        rc = peers_set(t, g.keys[i], peers, n);
+    }
     return rc;
 }
 
@@ -1904,7 +1963,6 @@ static const char *sx_apply(mt_txn_t *t)
 {
     int i = 0, rc = 0, x;
     sx_op_t *ops = NULL;
-    apr_array_header_t *keys = NULL;
     apr_uint64_t failed = 0;
     unsigned char hwm[8];
     cur_t bc[SX_N];
@@ -1944,10 +2002,7 @@ static const char *sx_apply(mt_txn_t *t)
         }
         if (ops[i].ix == SX_MSGID && ops[i].ksize == MSGID_KEY_LEN && ops[i].key[0] == 'm'
             && ops[i].dsize == 1 && ops[i].data[0] != MT_HOP_MAILBOX) {
-            if (!keys)
-                keys = apr_array_make(t->pool, 4, sizeof(apr_uint64_t));
-            rc = sole_put(t, c, &k, &d, memcmp(ops[i].key + MSGID_PREFIX_LEN, hwm, 8) <= 0,
-                          keys);
+            rc = peers_put(t, c, &k, &d, memcmp(ops[i].key + MSGID_PREFIX_LEN, hwm, 8) <= 0);
         }
         else {
             rc = c->c->put(c->c, &k, &d, DB_KEYFIRST);
@@ -2041,15 +2096,20 @@ const char *mt_store_msg_put(mt_txn_t *t, const mt_msg_t *m)
             return db_err_p(t->pool, t->store, apr_psprintf(t->pool, "reading hop %"
                             APR_UINT64_T_FMT, m->key), rc);
     }
-    /* MT_MSG_SOLE is the store's: as it was while the hop's by_msgid entry
-     * stays; a new entry gets it, and sole_put() takes it away if another
-     * hop has the Message-ID. */
+    /* MT_MSG_PEERS and the peers are the store's: as they were while the
+     * hop's by_msgid entry stays; a new entry gets the flag and no peers,
+     * and peers_put() gives it those it finds. */
     w = *m;
-    w.flags &= ~(unsigned)MT_MSG_SOLE;
-    if (same_msgid_entry(m, old))
-        w.flags |= old->flags & MT_MSG_SOLE;
-    else if (m->message_id && m->kind != MT_HOP_MAILBOX)
-        w.flags |= MT_MSG_SOLE;
+    w.flags &= ~(unsigned)MT_MSG_PEERS;
+    w.npeers = 0;
+    if (same_msgid_entry(m, old)) {
+        w.flags |= old->flags & MT_MSG_PEERS;
+        w.npeers = old->npeers;
+        memcpy(w.peers, old->peers, sizeof(w.peers));
+    }
+    else if (m->message_id && m->kind != MT_HOP_MAILBOX) {
+        w.flags |= MT_MSG_PEERS;
+    }
     val.size = (u_int32_t)msg_encode(t, &w, &b);
     val.data = (void *)b;
     if (msg_decode(&nv, b, val.size, DEC_ALL) != 0)
@@ -2833,30 +2893,51 @@ static const char *key_text(apr_pool_t *p, int ix, const unsigned char *k, apr_s
 }
 
 /* The hops of one Message-ID (by_msgid prefix) that are not mailbox ones,
- * as verify_index() meets them: is one of them MT_MSG_SOLE wrongly? */
+ * as verify_index() meets them: does each one with MT_MSG_PEERS list the
+ * others? */
 typedef struct {
     unsigned char prefix[MSGID_PREFIX_LEN];
     apr_pool_t *pool;
-    int n;                      /* hops of the prefix so far */
-    apr_uint64_t first, sole;   /* the first one's key; one marked sole, or 0 */
-} sole_group_t;
+    apr_array_header_t *hops;   /* group_hop_t */
+} peer_check_t;
 
-static void sole_count(sole_group_t *g, apr_uint64_t key, unsigned flags)
+typedef struct {
+    apr_uint64_t key;
+    int peered, npeers;
+    apr_uint64_t peers[MT_MSG_PEERS_MAX];
+} group_hop_t;
+
+static void peer_count(peer_check_t *g, apr_uint64_t key, const msg_view_t *v)
 {
-    if (g->n++ == 0)
-        g->first = key;
-    if ((flags & MT_MSG_SOLE) && !g->sole)
-        g->sole = key;
+    group_hop_t *h;
+    if (!g->hops)
+        g->hops = apr_array_make(g->pool, 4, sizeof(group_hop_t));
+    h = apr_array_push(g->hops);
+    h->key = key;
+    h->peered = (v->flags & MT_MSG_PEERS) != 0;
+    h->npeers = v->npeers;
+    memcpy(h->peers, v->peers, sizeof(h->peers));
 }
 
-static void sole_verdict(sole_group_t *g, problems_t *pr)
+static void peer_verdict(peer_check_t *g, problems_t *pr)
 {
-    if (g->n >= 2 && g->sole)
-        problem(pr, apr_psprintf(g->pool, "messages: hop %" APR_UINT64_T_FMT " is marked the "
-                                 "only one with its Message-ID, but %d hops have it (hop %"
-                                 APR_UINT64_T_FMT " first)", g->sole, g->n, g->first));
-    g->n = 0;
-    g->sole = 0;
+    int i, j, k;
+    for (i = 0; g->hops && i < g->hops->nelts; i++) {
+        const group_hop_t *h = &APR_ARRAY_IDX(g->hops, i, group_hop_t);
+        for (j = 0; h->peered && j < g->hops->nelts; j++) {
+            apr_uint64_t o = APR_ARRAY_IDX(g->hops, j, group_hop_t).key;
+            for (k = 0; k < h->npeers && h->peers[k] != o; k++)
+                ;
+            if (j != i && k == h->npeers) {
+                problem(pr, apr_psprintf(g->pool, "messages: hop %" APR_UINT64_T_FMT " does "
+                                         "not list hop %" APR_UINT64_T_FMT ", which has its "
+                                         "Message-ID, among its peers", h->key, o));
+                break;
+            }
+        }
+    }
+    if (g->hops)
+        apr_array_clear(g->hops);
 }
 
 /* Every entry of secondary @a ix points to a hop that derives it. */
@@ -2867,11 +2948,11 @@ static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t 
     msg_view_t v;
     DBT val, keys;
     cur_t c;
-    int rc, i, in, kinded;
-    sole_group_t sole;
+    int rc, i, in, kinded, started = 0;
+    peer_check_t group;
 
-    memset(&sole, 0, sizeof(sole));
-    sole.pool = t->pool;
+    memset(&group, 0, sizeof(group));
+    group.pool = t->pool;
     if ((rc = cur_open(t, st->ix[ix], &c, CUR_ALL)) == 0) {
         for (rc = cur_get(&c, DB_FIRST); rc == 0; rc = cur_get(&c, DB_NEXT)) {
             const unsigned char *kb = c.k.data;
@@ -2889,9 +2970,10 @@ static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t 
             kinded = ix == SX_MSGID && kb[0] == 'm' && c.k.size == MSGID_KEY_LEN;
             if (c.d.size != 0 && !(kinded && c.d.size == 1))
                 problem(pr, apr_pstrcat(ip, what, " has data", NULL));
-            if (kinded && (!sole.n || memcmp(sole.prefix, kb, MSGID_PREFIX_LEN) != 0)) {
-                sole_verdict(&sole, pr);
-                memcpy(sole.prefix, kb, MSGID_PREFIX_LEN);
+            if (kinded && (!started || memcmp(group.prefix, kb, MSGID_PREFIX_LEN) != 0)) {
+                peer_verdict(&group, pr);
+                memcpy(group.prefix, kb, MSGID_PREFIX_LEN);
+                started = 1;
             }
             rc = get_rec(t, st->messages, kb + c.k.size - 8, 8, &val);
             if (rc == DB_NOTFOUND) {
@@ -2905,7 +2987,7 @@ static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t 
             if (kinded && c.d.size == 1 && ((const unsigned char *)c.d.data)[0] != v.kind)
                 problem(pr, apr_pstrcat(ip, what, " names another kind of hop", NULL));
             if (kinded && v.kind != MT_HOP_MAILBOX)
-                sole_count(&sole, pk, v.flags);
+                peer_count(&group, pk, &v);
             rc = hop_keys(ix, kb + c.k.size - 8, &v, &keys);
             if (rc != 0 && rc != DB_DONOTINDEX)
                 break;
@@ -2918,7 +3000,7 @@ static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t 
         }
     }
     cur_close(&c);
-    sole_verdict(&sole, pr);
+    peer_verdict(&group, pr);
     if (rc != 0 && rc != DB_NOTFOUND)
         err = db_err_p(ip, st, apr_psprintf(ip, "verifying %s", sx_name[ix]), rc);
     return err;
@@ -2948,10 +3030,10 @@ static const char *verify_hops(mt_txn_t *t, apr_pool_t *ip, problems_t *pr)
                                          " is damaged", pk));
                 continue;
             }
-            if ((v.flags & MT_MSG_SOLE) && (v.kind == MT_HOP_MAILBOX || !v.message_id.p))
-                problem(pr, apr_psprintf(ip, "messages: hop %" APR_UINT64_T_FMT " is marked "
-                                         "the only one with its Message-ID, but has %s", pk,
-                                         v.message_id.p ? "a mailbox" : "no Message-ID"));
+            if ((v.flags & MT_MSG_PEERS) && (v.kind == MT_HOP_MAILBOX || !v.message_id.p))
+                problem(pr, apr_psprintf(ip, "messages: hop %" APR_UINT64_T_FMT " lists the "
+                                         "hops of its Message-ID, but is %s", pk,
+                                         v.message_id.p ? "a mailbox hop" : "without one"));
             for (ix = 0; ix < SX_N && rc == 0; ix++) {
                 rc = hop_keys(ix, c.k.data, &v, &keys);
                 if (rc == DB_DONOTINDEX) {

@@ -50,7 +50,7 @@
 #include <apr_time.h>
 
 /** The on-disk format this build writes. It reads format 3 too, which
- *  differs only in what format 4 adds (MT_MSG_SOLE, the kind in by_msgid
+ *  differs only in what format 4 adds (MT_MSG_PEERS, the kind in by_msgid
  *  entries); msgtrack-index (a writer) marks a format 3 index format 4
  *  when it opens it, so that an older build no longer writes to it. */
 #define MT_STORE_FORMAT 4
@@ -150,15 +150,18 @@ typedef enum {
 #define MT_MSG_NOTIFICATION 0x0020  /**< an NDR, delay or delivery-status notice (ref_message_id, ndr_of) */
 #define MT_MSG_READ         0x0040  /**< mailbox: \Seen was set (a Read event exists) */
 #define MT_MSG_NOTREAD      0x0080  /**< mailbox: deleted or moved to Trash unread (a NotRead event exists) */
-/** Kept by the store, whatever mt_store_msg_put() is given: no other hop
- *  but mailbox ones has this hop's Message-ID (nor a Message-ID with the
- *  same 64-bit hash), so a search that needs only those hops (Find) need
- *  not look for others. Set on a hop that is not a mailbox one when it
- *  gets its by_msgid entry, unless another such hop has one; taken from
- *  them all, in the same transaction, when another gets one. Never set
- *  again (a hop deleted leaves the others unmarked), nor on hops written in
- *  format 3: the mark's absence proves nothing. */
-#define MT_MSG_SOLE         0x0100
+/** Kept by the store, whatever mt_store_msg_put() is given: mt_msg_t.peers
+ *  holds every other hop but mailbox ones with this hop's Message-ID (or a
+ *  Message-ID with the same 64-bit hash), none when it is the only one; so
+ *  a search that needs only those hops (Find) reads them without looking
+ *  for them. Set on a hop that is not a mailbox one when it gets its
+ *  by_msgid entry; when another such hop gets one, every hop of the
+ *  Message-ID gets the new list in the same transaction, or loses the flag
+ *  when they are more than MT_MSG_PEERS_MAX + 1 or one was written in
+ *  format 3 (whose hops never have it). A peer may since have gone, or
+ *  changed its Message-ID: readers check. */
+#define MT_MSG_PEERS        0x0100
+#define MT_MSG_PEERS_MAX    4
 
 /* mt_rcpt_t.flags */
 #define MT_RCPT_TO   0x1   /**< named in To (Exchange recipient-status, or a logged To: header) */
@@ -194,6 +197,8 @@ typedef struct {
     int nrcpt;                 /**< -1 unknown */
     unsigned flags;            /**< MT_MSG_* */
     unsigned nevents;          /**< events stored for this hop: the next event's seq */
+    int npeers;                /**< with MT_MSG_PEERS: the other hops of its Message-ID */
+    apr_uint64_t peers[MT_MSG_PEERS_MAX];
     apr_array_header_t *rcpts;     /**< mt_rcpt_t, in order of first mention; never NULL after get */
     apr_array_header_t *hdr_rcpts; /**< const char *, lower case, from logged To/Cc headers */
 } mt_msg_t;

@@ -1643,11 +1643,11 @@ typedef struct {
     const char *want;           /* events_str */
 } hop_order_case_t;
 
-/* Find reads no other hop of a message whose hop the index marks as the
- * only one with its Message-ID (MT_MSG_SOLE): a relay hop indexed later, in
- * another transaction, before or after the first one in time, must change
- * the answer all the same. Each step is a transaction; after each, Find by
- * sender and by the second hop's recipient. */
+/* Find reads the other hops of a message that the index lists as its
+ * hop's peers (MT_MSG_PEERS), without looking for them: a relay hop indexed
+ * later, in another transaction, before or after the first one in time,
+ * must change the answer all the same. Each step is a transaction; after
+ * each, Find by sender and by the second hop's recipient. */
 typedef struct {
     const char *host, *lid, *subject, *rcpts;
     int kind, secs;

@@ -1880,11 +1880,11 @@ static void test_long_scans(apr_pool_t *p, const char *dir)
 
 /* ------------------------------------------------------------------ sole hops */
 
-/* One step of a MT_MSG_SOLE story: in transaction @a txn (steps with the
- * same number share one), put hop @a name (new the first time it is named,
- * a rewrite after) of @a kind with Message-ID @a msgid (NULL: none) and
- * first time @a first; 'd' deletes it; 'f' rewrites it claiming
- * MT_MSG_SOLE itself. */
+/* One step of a story of hops and their peers (MT_MSG_PEERS): in
+ * transaction @a txn (steps with the same number share one), put hop
+ * @a name (new the first time it is named, a rewrite after) of @a kind
+ * with Message-ID @a msgid (NULL: none) and first time @a first; 'd'
+ * deletes it; 'f' rewrites it claiming MT_MSG_PEERS and peers itself. */
 typedef struct {
     int txn;
     char op;                    /* 'p', 'd', 'f' */
@@ -1897,7 +1897,8 @@ typedef struct {
 typedef struct {
     const char *what;
     sole_step_t steps[8];
-    const char *sole;           /* the hops marked at the end, in name order */
+    const char *sole;           /* at the end, in name order, each hop with MT_MSG_PEERS
+                                 * and its peers: "A(B) B(A)" */
 } sole_case_t;
 
 #define PF MT_HOP_POSTFIX
@@ -1905,72 +1906,83 @@ typedef struct {
 #define XT MT_HOP_MSGTRK
 
 static const sole_case_t sole_cases[] = {
-    { "one hop", { { 1, 'p', 'A', PF, "<m1>", 10 } }, "A" },
-    { "an Exchange hop", { { 1, 'p', 'A', XT, "<m1>", 10 } }, "A" },
+    { "one hop", { { 1, 'p', 'A', PF, "<m1>", 10 } }, "A()" },
+    { "an Exchange hop", { { 1, 'p', 'A', XT, "<m1>", 10 } }, "A()" },
     { "no Message-ID", { { 1, 'p', 'A', PF, NULL, 10 } }, "" },
     { "a mailbox hop is never sole", { { 1, 'p', 'A', MB, "<m1>", 10 } }, "" },
     { "other Message-IDs", { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m2>", 11 },
-                             { 2, 'p', 'C', PF, "<m3>", 5 } }, "ABC" },
+                             { 2, 'p', 'C', PF, "<m3>", 5 } }, "A() B() C()" },
     { "its mailbox hops do not count",
       { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', MB, "<m1>", 11 },
-        { 2, 'p', 'C', MB, "<m1>", 12 }, { 3, 'p', 'D', MB, "<m1>", 5 } }, "A" },
+        { 2, 'p', 'C', MB, "<m1>", 12 }, { 3, 'p', 'D', MB, "<m1>", 5 } }, "A()" },
     { "relay in the same transaction",
-      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 } }, "" },
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 } }, "A(B) B(A)" },
     { "relay in the same transaction, written in reverse",
-      { { 1, 'p', 'B', PF, "<m1>", 11 }, { 1, 'p', 'A', PF, "<m1>", 10 } }, "" },
+      { { 1, 'p', 'B', PF, "<m1>", 11 }, { 1, 'p', 'A', PF, "<m1>", 10 } }, "A(B) B(A)" },
     { "relay in a later transaction",
-      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'B', PF, "<m1>", 11 } }, "" },
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'B', PF, "<m1>", 11 } }, "A(B) B(A)" },
     { "relay at the same second, later transaction",
-      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'B', PF, "<m1>", 10 } }, "" },
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'B', PF, "<m1>", 10 } }, "A(B) B(A)" },
     { "the later hop indexed first (its log read first)",
-      { { 1, 'p', 'B', PF, "<m1>", 50 }, { 2, 'p', 'A', PF, "<m1>", 10 } }, "" },
+      { { 1, 'p', 'B', PF, "<m1>", 50 }, { 2, 'p', 'A', PF, "<m1>", 10 } }, "A(B) B(A)" },
     { "the later hop indexed first, newer hops between",
       { { 1, 'p', 'B', PF, "<m1>", 50 }, { 1, 'p', 'C', PF, "<m2>", 90 },
-        { 2, 'p', 'A', PF, "<m1>", 10 } }, "C" },
+        { 2, 'p', 'A', PF, "<m1>", 10 } }, "A(B) B(A) C()" },
     { "newest hop of all, an older one with its Message-ID",
       { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'C', PF, "<m2>", 20 },
-        { 2, 'p', 'B', PF, "<m1>", 30 } }, "C" },
+        { 2, 'p', 'B', PF, "<m1>", 30 } }, "A(B) B(A) C()" },
     { "three hops and a mailbox, one transaction each",
       { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'M', MB, "<m1>", 12 },
-        { 3, 'p', 'B', XT, "<m1>", 11 } }, "" },
+        { 3, 'p', 'B', XT, "<m1>", 11 } }, "A(B) B(A)" },
     { "Message-ID logged later, another hop has it",
       { { 1, 'p', 'A', PF, NULL, 10 }, { 2, 'p', 'B', PF, "<m1>", 30 },
-        { 3, 'p', 'A', PF, "<m1>", 10 } }, "" },
+        { 3, 'p', 'A', PF, "<m1>", 10 } }, "A(B) B(A)" },
     { "Message-ID logged later, alone",
-      { { 1, 'p', 'A', PF, NULL, 10 }, { 2, 'p', 'A', PF, "<m1>", 10 } }, "A" },
+      { { 1, 'p', 'A', PF, NULL, 10 }, { 2, 'p', 'A', PF, "<m1>", 10 } }, "A()" },
     { "Message-ID set and rewritten in one transaction",
       { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'A', PF, "<m1>", 10 },
-        { 1, 'p', 'B', PF, "<m2>", 10 } }, "AB" },
+        { 1, 'p', 'B', PF, "<m2>", 10 } }, "A() B()" },
     { "a hop moves to a Message-ID of its own",
       { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 },
-        { 2, 'p', 'B', PF, "<m2>", 11 } }, "B" },
+        { 2, 'p', 'B', PF, "<m2>", 11 } }, "A(B) B()" },
     { "a hop moves to a Message-ID another has",
       { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m2>", 11 },
-        { 2, 'p', 'B', PF, "<m1>", 11 } }, "" },
+        { 2, 'p', 'B', PF, "<m1>", 11 } }, "A(B) B(A)" },
     { "its first time moves (a new entry): still alone",
-      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'A', PF, "<m1>", 8 } }, "A" },
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'A', PF, "<m1>", 8 } }, "A()" },
     { "its first time moves: past another hop",
       { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 20 },
-        { 2, 'p', 'A', PF, "<m1>", 30 } }, "" },
-    { "a rewrite keeps the mark whatever the caller says",
-      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'A', PF, "<m1>", 10 } }, "A" },
-    { "a caller cannot set the mark",
+        { 2, 'p', 'A', PF, "<m1>", 30 } }, "A(B) B(A)" },
+    { "a rewrite keeps the peers whatever the caller says",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'A', PF, "<m1>", 10 } }, "A()" },
+    { "a caller cannot set the peers",
       { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 },
-        { 2, 'f', 'B', PF, "<m1>", 11 }, { 3, 'f', 'C', PF, NULL, 12 } }, "" },
-    { "the other hop deleted: not marked again",
+        { 2, 'f', 'B', PF, "<m1>", 11 }, { 3, 'f', 'C', PF, NULL, 12 } }, "A(B) B(A)" },
+    { "the other hop deleted: still listed (readers check)",
       { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 },
-        { 2, 'd', 'B', PF, NULL, 0 } }, "" },
+        { 2, 'd', 'B', PF, NULL, 0 } }, "A(B)" },
     { "deleted in the transaction that wrote it",
       { { 1, 'p', 'A', PF, "<m1>", 10 }, { 2, 'p', 'B', PF, "<m1>", 11 },
-        { 2, 'd', 'B', PF, NULL, 0 } }, "" },
+        { 2, 'd', 'B', PF, NULL, 0 } }, "A(B)" },
+    { "five hops: four peers each",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 },
+        { 2, 'p', 'C', XT, "<m1>", 12 }, { 2, 'p', 'M', MB, "<m1>", 13 },
+        { 3, 'p', 'D', XT, "<m1>", 5 }, { 4, 'p', 'E', PF, "<m1>", 14 } },
+      "A(BCDE) B(ACDE) C(ABDE) D(ABCE) E(ABCD)" },
+    { "six hops: too many to list",
+      { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m1>", 11 },
+        { 2, 'p', 'C', XT, "<m1>", 12 }, { 2, 'p', 'D', XT, "<m1>", 5 },
+        { 3, 'p', 'E', PF, "<m1>", 14 }, { 4, 'p', 'F', PF, "<m1>", 1 },
+        { 5, 'p', 'G', PF, "<m2>", 1 } }, "G()" },
 };
 
 #undef PF
 #undef MB
 #undef XT
 
-/* Play @a c in a store of its own in @a dir: the hops marked, in name
- * order ("" none), or "ERR: ..."; verify must find nothing wrong. */
+/* Play @a c in a store of its own in @a dir: the hops with MT_MSG_PEERS
+ * and their peers, in name order, or "ERR: ..."; verify must find nothing
+ * wrong. */
 static const char *sole_play(apr_pool_t *p, const char *dir, const sole_case_t *c)
 {
     mt_msg_t hops[26];
@@ -2001,8 +2013,12 @@ static const char *sole_play(apr_pool_t *p, const char *dir, const sole_case_t *
             else if ((err = mt_store_msg_new(t, m)) != NULL)
                 break;
             known[s->name - 'A'] = 1;
-            if (s->op == 'f')
-                m->flags |= MT_MSG_SOLE;
+            if (s->op == 'f') {
+                m->flags |= MT_MSG_PEERS;
+                m->npeers = 2;
+                m->peers[0] = 998;
+                m->peers[1] = 999;
+            }
             err = mt_store_msg_put(t, m);
         }
         if (!err && (i + 1 == n || c->steps[i + 1].txn != s->txn)) {
@@ -2020,8 +2036,15 @@ static const char *sole_play(apr_pool_t *p, const char *dir, const sole_case_t *
             break;
         rc = mt_store_msg_get(t, p, hops[j].key, &g, &err);
         mt_store_abort(t);
-        if (rc > 0 && (g.flags & MT_MSG_SOLE))
-            out = apr_psprintf(p, "%s%c", out, 'A' + j);
+        if (rc > 0 && (g.flags & MT_MSG_PEERS)) {
+            int k, x;
+            out = apr_psprintf(p, "%s%s%c(", out, *out ? " " : "", 'A' + j);
+            for (k = 0; k < g.npeers; k++)
+                for (x = 0; x < 26; x++)
+                    if (known[x] && hops[x].key == g.peers[k])
+                        out = apr_psprintf(p, "%s%c", out, 'A' + x);
+            out = apr_pstrcat(p, out, ")", NULL);
+        }
     }
     if (!err) {
         const char *v = verify_all(st, p, &cnt);
@@ -2032,8 +2055,9 @@ static const char *sole_play(apr_pool_t *p, const char *dir, const sole_case_t *
     return err ? apr_pstrcat(p, "ERR: ", err, NULL) : out;
 }
 
-/* Hop record @a rec (as raw_op() read it) with @a flag set or cleared:
- * the version, the kind and the flags come first, as varints. */
+/* Hop record @a rec (as raw_op() read it) with MT_MSG_PEERS set and no
+ * peers (they come last), or cleared from one without peers: the
+ * version, the kind and the flags come first, as varints. */
 static unsigned raw_flag(unsigned char *rec, unsigned len, unsigned flag, int on)
 {
     unsigned char out[4096], *w = out;
@@ -2052,6 +2076,10 @@ static unsigned raw_flag(unsigned char *rec, unsigned len, unsigned flag, int on
     *w++ = (unsigned char)flags;
     memcpy(w, rec + i, len - i);
     w += len - i;
+    if (on)
+        *w++ = 0;               /* no peers */
+    else
+        w--;                    /* the count of none */
     memcpy(rec, out, (size_t)(w - out));
     return (unsigned)(w - out);
 }
@@ -2088,7 +2116,7 @@ static void test_sole_format(apr_pool_t *p, const char *dir)
     be64(pk, a.key);
     ok(raw_op(dir, "by_msgid", k, 25, "", 0, NULL, NULL) == 0, "sole, format 3: entry");
     ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0, "sole, format 3: record read");
-    rlen = raw_flag(rec, rlen, MT_MSG_SOLE, 0);
+    rlen = raw_flag(rec, rlen, MT_MSG_PEERS, 0);
     ok(rlen && raw_op(dir, "messages", pk, 8, rec, rlen, NULL, NULL) == 0,
        "sole, format 3: record without the mark");
     ok(set_format(dir, 3) == 0, "sole, format 3: format record 3");
@@ -2108,8 +2136,8 @@ static void test_sole_format(apr_pool_t *p, const char *dir)
         mt_txn_t *t;
         mt_msg_t g;
         mt_store_begin(st, p, &t);
-        ok(mt_store_msg_get(t, p, b.key, &g, &err) == 1 && !(g.flags & MT_MSG_SOLE),
-           "sole, format 3: a new hop with the Message-ID of a format 3 one is not sole");
+        ok(mt_store_msg_get(t, p, b.key, &g, &err) == 1 && !(g.flags & MT_MSG_PEERS),
+           "sole, format 3: a new hop with the Message-ID of a format 3 one has no peers");
         mt_store_abort(t);
     }
     is_str(verify_all(st, p, &cnt), "", "sole, format 3: verify after");
@@ -2123,7 +2151,7 @@ static void test_sole_format(apr_pool_t *p, const char *dir)
     be64(pk, b.key);
     rlen = sizeof(rec);
     ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0
-       && (rlen = raw_flag(rec, rlen, MT_MSG_SOLE, 1)) != 0
+       && (rlen = raw_flag(rec, rlen, MT_MSG_PEERS, 1)) != 0
        && raw_op(dir, "messages", pk, 8, rec, rlen, NULL, NULL) == 0,
        "sole: a mark planted on a hop that shares its Message-ID");
     msgid_key(k, "<m1>", 20, b.key);
@@ -2133,9 +2161,9 @@ static void test_sole_format(apr_pool_t *p, const char *dir)
     if (!st)
         return;
     v = verify_all(st, p, &cnt);
-    like(v, apr_psprintf(p, "messages: hop %" APR_UINT64_T_FMT " is marked the only one with "
-                         "its Message-ID, but 2 hops have it", b.key),
-         "sole: verify reports the wrong mark");
+    like(v, apr_psprintf(p, "messages: hop %" APR_UINT64_T_FMT " does not list hop %"
+                         APR_UINT64_T_FMT ", which has its Message-ID, among its peers", b.key,
+                         a.key), "sole: verify reports the peer missing");
     like(v, apr_psprintf(p, "by_msgid: entry for hop %" APR_UINT64_T_FMT " (m %s) names "
                          "another kind of hop", b.key, hx(p, "<m1>", 0)),
          "sole: verify reports the wrong kind");
@@ -2152,16 +2180,16 @@ static void test_sole_format(apr_pool_t *p, const char *dir)
         mt_store_close(st);
         be64(pk, c.key);
         ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0
-           && (rlen = raw_flag(rec, rlen, MT_MSG_SOLE, 1)) != 0
+           && (rlen = raw_flag(rec, rlen, MT_MSG_PEERS, 1)) != 0
            && raw_op(dir, "messages", pk, 8, rec, rlen, NULL, NULL) == 0,
            "sole: a mark planted on a hop without a Message-ID");
         err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
         if (!st)
             return;
         v = verify_all(st, p, &cnt);
-        like(v, apr_psprintf(p, "messages: hop %" APR_UINT64_T_FMT " is marked the only one "
-                             "with its Message-ID, but has no Message-ID", c.key),
-             "sole: verify reports a mark without a Message-ID");
+        like(v, apr_psprintf(p, "messages: hop %" APR_UINT64_T_FMT " lists the hops of its "
+                             "Message-ID, but is without one", c.key),
+             "sole: verify reports peers without a Message-ID");
         mt_store_close(st);
     }
 }
