@@ -1740,19 +1740,50 @@ static int get_rec(mt_txn_t *t, DB *db, const void *k, apr_size_t klen, DBT *val
     return get_rec_into(t, db, k, klen, val, &t->buf, &t->cap);
 }
 
+/* Hop record @a rec (@a v, decoded from it) with the peers @a peers (@a n
+ * of them), or with @a n -1 without MT_MSG_PEERS, into @a out (room for
+ * the record and 2 + MT_MSG_PEERS_MAX varints): its length. The flags come
+ * first but for the version and the kind, the peers last. */
+static apr_size_t rec_with_peers(const unsigned char *rec, apr_size_t len, const msg_view_t *v,
+                                 const apr_uint64_t *peers, int n, unsigned char *out)
+{
+    unsigned char head[1 + 2 * VARINT_MAX], *w = head;
+    apr_size_t mid, hl;
+    rd_t r;
+    int i;
+
+    rd_init(&r, rec, len);
+    r.p++;
+    rd_u32(&r);
+    rd_u32(&r);
+    mid = (apr_size_t)(v->hdr.end - r.p);
+    *w++ = REC_VERSION;
+    w = w_uv(w, (unsigned)v->kind);
+    w = w_uv(w, n < 0 ? v->flags & ~(unsigned)MT_MSG_PEERS : v->flags | MT_MSG_PEERS);
+    hl = (apr_size_t)(w - head);
+    /* @a out may be @a rec: the middle moves first (memmove), then the
+     * head, which may have grown, goes before it. */
+    memmove(out + hl, r.p, mid);
+    memcpy(out, head, hl);
+    w = out + hl + mid;
+    if (n >= 0) {
+        w = w_uv(w, (apr_uint64_t)n);
+        for (i = 0; i < n; i++)
+            w = w_uv(w, peers[i]);
+    }
+    return (apr_size_t)(w - out);
+}
+
 /* Give hop @a key the peers @a peers (@a n of them), or with @a n -1 take
  * MT_MSG_PEERS from it: its record waiting in t->pend, or the one written.
  * 0 or an error. */
 static int peers_set(mt_txn_t *t, apr_uint64_t key, const apr_uint64_t *peers, int n)
 {
-    unsigned char k[8];
-    const unsigned char *b;
+    unsigned char k[8], *out;
     pend_t *pd = NULL;
     msg_view_t v;
-    mt_msg_t m;
     DBT kt, val;
-    apr_pool_t *sp;
-    apr_size_t len;
+    apr_size_t len, room;
     int rc = 0;
 
     put_u64(k, key);
@@ -1770,34 +1801,28 @@ static int peers_set(mt_txn_t *t, apr_uint64_t key, const apr_uint64_t *peers, i
         : (v.flags & MT_MSG_PEERS) && v.npeers == n
           && memcmp(v.peers, peers, (size_t)n * sizeof(*peers)) == 0)
         return 0;
-    if (apr_pool_create(&sp, t->pool) != APR_SUCCESS)
-        return ENOMEM;
-    msg_fill(sp, &v, val.size, key, &m);
-    if (n < 0) {
-        m.flags &= ~(unsigned)MT_MSG_PEERS;
-        m.npeers = 0;
-    }
-    else {
-        m.flags |= MT_MSG_PEERS;
-        m.npeers = n;
-        memcpy(m.peers, peers, (size_t)n * sizeof(*peers));
-    }
-    len = msg_encode(t, &m, &b);
-    apr_pool_destroy(sp);
+    room = val.size + (2 + MT_MSG_PEERS_MAX) * VARINT_MAX;
     if (pd) {
-        if (pd->cap < len) {
-            pd->cap = len + 64;
-            pd->rec = apr_palloc(t->pool, pd->cap);
+        /* In place when there is room (rec_with_peers() allows it). */
+        out = pd->cap >= room ? pd->rec : apr_palloc(t->pool, room);
+        len = rec_with_peers(pd->rec, pd->len, &v, peers, n, out);
+        if (out != pd->rec) {
+            pd->rec = out;
+            pd->cap = room;
         }
-        memcpy(pd->rec, b, len);
         pd->len = len;
         return 0;
     }
+    if (t->ocap < room) {
+        t->ocap = room + 512;
+        t->obuf = apr_palloc(t->pool, t->ocap);
+    }
+    len = rec_with_peers(val.data, val.size, &v, peers, n, t->obuf);
     memset(&kt, 0, sizeof(kt));
     memset(&val, 0, sizeof(val));
     kt.data = k;
     kt.size = 8;
-    val.data = (void *)b;
+    val.data = t->obuf;
     val.size = (u_int32_t)len;
     return t->store->messages->put(t->store->messages, t->txn, &kt, &val, 0);
 }
