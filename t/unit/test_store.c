@@ -1878,7 +1878,7 @@ static void test_long_scans(apr_pool_t *p, const char *dir)
     mt_store_close(st);
 }
 
-/* ------------------------------------------------------------------ sole hops */
+/* ------------------------------------------------------------------ peers */
 
 /* One step of a story of hops and their peers (MT_MSG_PEERS): in
  * transaction @a txn (steps with the same number share one), put hop
@@ -1892,24 +1892,24 @@ typedef struct {
     int kind;
     const char *msgid;
     int first;
-} sole_step_t;
+} peer_step_t;
 
 typedef struct {
     const char *what;
-    sole_step_t steps[8];
-    const char *sole;           /* at the end, in name order, each hop with MT_MSG_PEERS
+    peer_step_t steps[8];
+    const char *want;           /* at the end, in name order, each hop with MT_MSG_PEERS
                                  * and its peers: "A(B) B(A)" */
-} sole_case_t;
+} peer_case_t;
 
 #define PF MT_HOP_POSTFIX
 #define MB MT_HOP_MAILBOX
 #define XT MT_HOP_MSGTRK
 
-static const sole_case_t sole_cases[] = {
+static const peer_case_t peer_cases[] = {
     { "one hop", { { 1, 'p', 'A', PF, "<m1>", 10 } }, "A()" },
     { "an Exchange hop", { { 1, 'p', 'A', XT, "<m1>", 10 } }, "A()" },
     { "no Message-ID", { { 1, 'p', 'A', PF, NULL, 10 } }, "" },
-    { "a mailbox hop is never sole", { { 1, 'p', 'A', MB, "<m1>", 10 } }, "" },
+    { "a mailbox hop lists none", { { 1, 'p', 'A', MB, "<m1>", 10 } }, "" },
     { "other Message-IDs", { { 1, 'p', 'A', PF, "<m1>", 10 }, { 1, 'p', 'B', PF, "<m2>", 11 },
                              { 2, 'p', 'C', PF, "<m3>", 5 } }, "A() B() C()" },
     { "its mailbox hops do not count",
@@ -1983,7 +1983,7 @@ static const sole_case_t sole_cases[] = {
 /* Play @a c in a store of its own in @a dir: the hops with MT_MSG_PEERS
  * and their peers, in name order, or "ERR: ..."; verify must find nothing
  * wrong. */
-static const char *sole_play(apr_pool_t *p, const char *dir, const sole_case_t *c)
+static const char *peer_play(apr_pool_t *p, const char *dir, const peer_case_t *c)
 {
     mt_msg_t hops[26];
     int known[26] = { 0 }, i, j, n = 0;
@@ -1997,7 +1997,7 @@ static const char *sole_play(apr_pool_t *p, const char *dir, const sole_case_t *
     if ((err = mt_store_open(p, dir, MT_STORE_WRITER, &st)) != NULL)
         return apr_pstrcat(p, "ERR: ", err, NULL);
     for (i = 0; i < n && !err; i++) {
-        const sole_step_t *s = &c->steps[i];
+        const peer_step_t *s = &c->steps[i];
         mt_msg_t *m = &hops[s->name - 'A'];
         if (!t && (err = mt_store_begin(st, p, &t)) != NULL)
             break;
@@ -2095,7 +2095,7 @@ static void msgid_key(unsigned char *k, const char *msgid, apr_time_t first, apr
 
 /* Format 3 indexes (no mark, no kind in by_msgid entries) are read and
  * written; verify reports marks that are wrong. */
-static void test_sole_format(apr_pool_t *p, const char *dir)
+static void test_peers_format(apr_pool_t *p, const char *dir)
 {
     mt_store_t *st;
     mt_msg_t a, b;
@@ -2105,7 +2105,7 @@ static void test_sole_format(apr_pool_t *p, const char *dir)
     apr_uint64_t cnt = 0;
 
     err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
-    ok(!err, "sole, format 3: store%s%s", err ? ": " : "", err ? err : "");
+    ok(!err, "peers, format 3: store%s%s", err ? ": " : "", err ? err : "");
     if (!st)
         return;
     a = mkhop(p, MT_HOP_POSTFIX, "mx1", "QA", "<m1>", "a@example.org", 10, 10);
@@ -2114,22 +2114,22 @@ static void test_sole_format(apr_pool_t *p, const char *dir)
     /* Make it a hop format 3 wrote: no kind in its entry, no mark. */
     msgid_key(k, "<m1>", 10, a.key);
     be64(pk, a.key);
-    ok(raw_op(dir, "by_msgid", k, 25, "", 0, NULL, NULL) == 0, "sole, format 3: entry");
-    ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0, "sole, format 3: record read");
+    ok(raw_op(dir, "by_msgid", k, 25, "", 0, NULL, NULL) == 0, "peers, format 3: entry");
+    ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0, "peers, format 3: record read");
     rlen = raw_flag(rec, rlen, MT_MSG_PEERS, 0);
     ok(rlen && raw_op(dir, "messages", pk, 8, rec, rlen, NULL, NULL) == 0,
-       "sole, format 3: record without the mark");
-    ok(set_format(dir, 3) == 0, "sole, format 3: format record 3");
+       "peers, format 3: record without the mark");
+    ok(set_format(dir, 3) == 0, "peers, format 3: format record 3");
     err = mt_store_open(p, dir, MT_STORE_READER, &st);
-    ok(!err, "sole, format 3: a reader opens it%s%s", err ? ": " : "", err ? err : "");
+    ok(!err, "peers, format 3: a reader opens it%s%s", err ? ": " : "", err ? err : "");
     mt_store_close(st);
     ok(raw_op(dir, "meta", "format", 6, NULL, 0, fmt, &flen) == 0 && flen == 8 && fmt[7] == 3,
-       "sole, format 3: a reader leaves the format record alone");
+       "peers, format 3: a reader leaves the format record alone");
     err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
-    ok(!err, "sole, format 3: a writer opens it%s%s", err ? ": " : "", err ? err : "");
+    ok(!err, "peers, format 3: a writer opens it%s%s", err ? ": " : "", err ? err : "");
     if (!st)
         return;
-    is_str(verify_all(st, p, &cnt), "", "sole, format 3: verify accepts its entries");
+    is_str(verify_all(st, p, &cnt), "", "peers, format 3: verify accepts its entries");
     b = mkhop(p, MT_HOP_POSTFIX, "mx2", "QB", "<m1>", "a@example.org", 20, 20);
     store_hop(st, p, &b, 0, &err);
     {
@@ -2137,14 +2137,14 @@ static void test_sole_format(apr_pool_t *p, const char *dir)
         mt_msg_t g;
         mt_store_begin(st, p, &t);
         ok(mt_store_msg_get(t, p, b.key, &g, &err) == 1 && !(g.flags & MT_MSG_PEERS),
-           "sole, format 3: a new hop with the Message-ID of a format 3 one has no peers");
+           "peers, format 3: a new hop with the Message-ID of a format 3 one has no peers");
         mt_store_abort(t);
     }
-    is_str(verify_all(st, p, &cnt), "", "sole, format 3: verify after");
+    is_str(verify_all(st, p, &cnt), "", "peers, format 3: verify after");
     mt_store_close(st);
     flen = sizeof(fmt);
     ok(raw_op(dir, "meta", "format", 6, NULL, 0, fmt, &flen) == 0 && flen == 8
-       && fmt[7] == MT_STORE_FORMAT, "sole, format 3: the writer made it format %d",
+       && fmt[7] == MT_STORE_FORMAT, "peers, format 3: the writer made it format %d",
        MT_STORE_FORMAT);
 
     /* Wrong marks and kinds, planted. */
@@ -2153,21 +2153,21 @@ static void test_sole_format(apr_pool_t *p, const char *dir)
     ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0
        && (rlen = raw_flag(rec, rlen, MT_MSG_PEERS, 1)) != 0
        && raw_op(dir, "messages", pk, 8, rec, rlen, NULL, NULL) == 0,
-       "sole: a mark planted on a hop that shares its Message-ID");
+       "peers: a mark planted on a hop that shares its Message-ID");
     msgid_key(k, "<m1>", 20, b.key);
     ok(raw_op(dir, "by_msgid", k, 25, "\003", 1, NULL, NULL) == 0,
-       "sole: its entry says mailbox");
+       "peers: its entry says mailbox");
     err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
     if (!st)
         return;
     v = verify_all(st, p, &cnt);
     like(v, apr_psprintf(p, "messages: hop %" APR_UINT64_T_FMT " does not list hop %"
                          APR_UINT64_T_FMT ", which has its Message-ID, among its peers", b.key,
-                         a.key), "sole: verify reports the peer missing");
+                         a.key), "peers: verify reports the peer missing");
     like(v, apr_psprintf(p, "by_msgid: entry for hop %" APR_UINT64_T_FMT " (m %s) names "
                          "another kind of hop", b.key, hx(p, "<m1>", 0)),
-         "sole: verify reports the wrong kind");
-    is_int(cnt, 2, "sole: two problems");
+         "peers: verify reports the wrong kind");
+    is_int(cnt, 2, "peers: two problems");
     mt_store_close(st);
     rlen = sizeof(rec);
     /* A mark on a hop without a Message-ID. */
@@ -2182,28 +2182,28 @@ static void test_sole_format(apr_pool_t *p, const char *dir)
         ok(raw_op(dir, "messages", pk, 8, NULL, 0, rec, &rlen) == 0
            && (rlen = raw_flag(rec, rlen, MT_MSG_PEERS, 1)) != 0
            && raw_op(dir, "messages", pk, 8, rec, rlen, NULL, NULL) == 0,
-           "sole: a mark planted on a hop without a Message-ID");
+           "peers: a mark planted on a hop without a Message-ID");
         err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
         if (!st)
             return;
         v = verify_all(st, p, &cnt);
         like(v, apr_psprintf(p, "messages: hop %" APR_UINT64_T_FMT " lists the hops of its "
                              "Message-ID, but is without one", c.key),
-             "sole: verify reports peers without a Message-ID");
+             "peers: verify reports peers without a Message-ID");
         mt_store_close(st);
     }
 }
 
-static void test_sole(apr_pool_t *p)
+static void test_peers(apr_pool_t *p)
 {
     size_t i;
 
-    for (i = 0; i < sizeof(sole_cases) / sizeof(sole_cases[0]); i++) {
+    for (i = 0; i < sizeof(peer_cases) / sizeof(peer_cases[0]); i++) {
         const char *dir = fast_tmpdir(p);
         apr_pool_t *sp;
         apr_pool_create(&sp, p);
-        is_str(sole_play(sp, dir, &sole_cases[i]), sole_cases[i].sole, "sole: %s",
-               sole_cases[i].what);
+        is_str(peer_play(sp, dir, &peer_cases[i]), peer_cases[i].want, "peers: %s",
+               peer_cases[i].what);
         apr_pool_destroy(sp);
         tmpdir_remove(p, dir);
     }
@@ -2233,8 +2233,8 @@ static void test_hops(apr_pool_t *p)
     apr_pool_destroy(sp);
     tmpdir_remove(p, dir);
 
-    test_sole(p);
-    in_scratch(p, test_sole_format);
+    test_peers(p);
+    in_scratch(p, test_peers_format);
     in_scratch(p, test_purge);
     in_scratch(p, test_long_scans);
     in_scratch(p, test_same_txn);
