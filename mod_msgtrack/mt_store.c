@@ -1663,6 +1663,12 @@ static void cur_close(cur_t *c)
     c->k.data = c->d.data = NULL;
 }
 
+/* Does the cursor's key start with @a prefix and hold exactly first and key after it? */
+static int has_prefix(const cur_t *c, const unsigned char *prefix, apr_size_t plen)
+{
+    return c->k.size == plen + 16 && memcmp(c->k.data, prefix, plen) == 0;
+}
+
 /* ------------------------------------------------------------------ hops */
 
 static const char *read_only(mt_txn_t *t)
@@ -1861,12 +1867,6 @@ static int pend_flush(mt_txn_t *t, apr_uint64_t *failed)
     return rc;
 }
 
-/* Does cursor @a c stand on a by_msgid entry with @a prefix? */
-static int on_prefix(const cur_t *c, const unsigned char *prefix)
-{
-    return c->k.size == MSGID_KEY_LEN && memcmp(c->k.data, prefix, MSGID_PREFIX_LEN) == 0;
-}
-
 /* The hops of one Message-ID's by_msgid entries that are not mailbox ones,
  * as peers_put() walks them: their keys (those past MT_MSG_PEERS_MAX in
  * @a more), and how many have no kind in their entry (format 3). */
@@ -1920,7 +1920,7 @@ static int peers_put(mt_txn_t *t, cur_t *c, DBT *k, DBT *d, int ahead)
      * cursor that finds no next entry stays where it is), then the ones
      * before it. */
     if (ahead) {
-        while ((rc = cur_get(c, DB_NEXT)) == 0 && on_prefix(c, prefix)) {
+        while ((rc = cur_get(c, DB_NEXT)) == 0 && has_prefix(c, prefix, MSGID_PREFIX_LEN)) {
             after++;
             peer_note(t->pool, c, self, &g);
         }
@@ -1932,7 +1932,7 @@ static int peers_put(mt_txn_t *t, cur_t *c, DBT *k, DBT *d, int ahead)
     else {
         rc = 0;
     }
-    while (rc == 0 && (rc = cur_get(c, DB_PREV)) == 0 && on_prefix(c, prefix))
+    while (rc == 0 && (rc = cur_get(c, DB_PREV)) == 0 && has_prefix(c, prefix, MSGID_PREFIX_LEN))
         peer_note(t->pool, c, self, &g);
     if (rc != 0 && rc != DB_NOTFOUND)
         return rc;
@@ -2430,12 +2430,6 @@ const char *mt_store_events(mt_txn_t *t, apr_pool_t *p, apr_uint64_t msg,
         err = db_err_p(p, t->store, apr_psprintf(p, "reading the events of hop %"
                                                  APR_UINT64_T_FMT, msg), rc);
     return err;
-}
-
-/* Does the cursor's key start with @a prefix and hold exactly first and key after it? */
-static int has_prefix(const cur_t *c, const unsigned char *prefix, apr_size_t plen)
-{
-    return c->k.size == plen + 16 && memcmp(c->k.data, prefix, plen) == 0;
 }
 
 static void hop_cur_close(mt_txn_t *t)
