@@ -1290,6 +1290,14 @@ static apr_size_t hop_prefix(unsigned char *b, int kind, str_t host, str_t local
 #define MSGID_KEY_LEN 25
 #define MSGID_PREFIX_LEN 9
 
+/* Is @a key (@a size bytes) of index @a ix a hop's entry for its
+ * Message-ID (not one for the Message-ID a notification reports on)? Its
+ * data is the hop's kind. */
+static int msgid_entry(int ix, const unsigned char *key, apr_size_t size)
+{
+    return ix == SX_MSGID && size == MSGID_KEY_LEN && key[0] == 'm';
+}
+
 /* first(8) key(8), which ends every secondary key. */
 static void key_suffix(unsigned char *b, apr_time_t first, const unsigned char *pk)
 {
@@ -1565,7 +1573,7 @@ static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_vie
         else if (c > 0) {
             k.data = keys_at(&nk, j)->data;
             k.size = keys_at(&nk, j++)->size;
-            if (ix == SX_MSGID && ((unsigned char *)k.data)[0] == 'm') {
+            if (msgid_entry(ix, k.data, k.size)) {
                 DBT kv = dv;
                 kv.data = &kind;
                 kv.size = 1;
@@ -2020,17 +2028,17 @@ static const char *sx_apply(mt_txn_t *t)
         }
         if (!c->c && (rc = cur_open_flags(t, db, c, CUR_HEAD, DB_CURSOR_BULK)) != 0)
             break;
-        if (ops[i].ix == SX_MSGID && ops[i].ksize == MSGID_KEY_LEN && ops[i].key[0] == 'm') {
+        if (!msgid_entry(ops[i].ix, ops[i].key, ops[i].ksize)) {
+            rc = c->c->put(c->c, &k, &d, DB_KEYFIRST);
+        }
+        else {
             const unsigned char *first = ops[i].key + MSGID_PREFIX_LEN;
             if (memcmp(first, t->hwm, 8) > 0)
                 memcpy(t->hwm, first, 8);
-        }
-        if (ops[i].ix == SX_MSGID && ops[i].ksize == MSGID_KEY_LEN && ops[i].key[0] == 'm'
-            && ops[i].dsize == 1 && ops[i].data[0] != MT_HOP_MAILBOX) {
-            rc = peers_put(t, c, &k, &d, memcmp(ops[i].key + MSGID_PREFIX_LEN, hwm, 8) <= 0);
-        }
-        else {
-            rc = c->c->put(c->c, &k, &d, DB_KEYFIRST);
+            if (ops[i].dsize == 1 && ops[i].data[0] != MT_HOP_MAILBOX)
+                rc = peers_put(t, c, &k, &d, memcmp(first, hwm, 8) <= 0);
+            else
+                rc = c->c->put(c->c, &k, &d, DB_KEYFIRST);
         }
         if (rc != 0)
             break;
@@ -2986,7 +2994,7 @@ static const char *verify_index(mt_txn_t *t, apr_pool_t *ip, int ix, problems_t 
             pk = get_u64(kb + c.k.size - 8);
             what = apr_psprintf(ip, "%s: entry for hop %" APR_UINT64_T_FMT " (%s)",
                                 sx_name[ix], pk, key_text(ip, ix, kb, c.k.size));
-            kinded = ix == SX_MSGID && kb[0] == 'm' && c.k.size == MSGID_KEY_LEN;
+            kinded = msgid_entry(ix, kb, c.k.size);
             if (c.d.size != 0 && !(kinded && c.d.size == 1))
                 problem(pr, apr_pstrcat(ip, what, " has data", NULL));
             if (kinded && (!started || memcmp(group.prefix, kb, MSGID_PREFIX_LEN) != 0)) {
