@@ -107,10 +107,10 @@ struct mt_txn_t {
      * mt_store_msg_get() reads them first. */
     apr_hash_t *pend;
     /* A bound on the first time (8 bytes as in keys) of every by_msgid
-     * entry in the databases: by_time's last key, read at the
-     * transaction's first sx_apply() (its read lock, kept until the end,
-     * holds off another writer's newer hops), then raised by sx_apply()'s
-     * own entries. A Message-ID entry above it has none of its Message-ID
+     * entry in the databases: by_time's last key, read when sx_apply()
+     * first puts a Message-ID entry in the transaction (its read lock,
+     * kept until the end, holds off another writer's newer hops), then
+     * raised by sx_apply()'s own entries. A Message-ID entry above it has none of its Message-ID
      * after it (peers_put()). */
     unsigned char hwm[8];
     int hwm_known;
@@ -1994,7 +1994,8 @@ static int hwm_load(mt_txn_t *t)
  * when the next key belongs there, instead of searching from the root). */
 static const char *sx_apply(mt_txn_t *t)
 {
-    int i = 0, rc = 0, x;
+    int i = 0, rc = 0, x, have_hwm = 0;
+    const char *what = NULL;
     sx_op_t *ops = NULL;
     apr_uint64_t failed = 0;
     unsigned char hwm[8];
@@ -2005,9 +2006,6 @@ static const char *sx_apply(mt_txn_t *t)
     if (t->sx_ops && t->sx_ops->nelts > 0) {
         ops = (sx_op_t *)(void *)t->sx_ops->elts;
         qsort(ops, (size_t)t->sx_ops->nelts, sizeof(sx_op_t), sx_op_cmp);
-        if (!t->hwm_known && (rc = hwm_load(t)) != 0)
-            return db_err_p(t->pool, t->store, "reading by_time", rc);
-        memcpy(hwm, t->hwm, 8);
     }
     for (i = 0; ops && i < t->sx_ops->nelts; i++) {
         DB *db = t->store->ix[ops[i].ix];
@@ -2033,6 +2031,16 @@ static const char *sx_apply(mt_txn_t *t)
         }
         else {
             const unsigned char *first = ops[i].key + MSGID_PREFIX_LEN;
+            /* The bound as it was before this call's entries, read (and
+             * its read lock taken) only by transactions that put some. */
+            if (!have_hwm) {
+                if (!t->hwm_known && (rc = hwm_load(t)) != 0) {
+                    what = "reading by_time";
+                    break;
+                }
+                memcpy(hwm, t->hwm, 8);
+                have_hwm = 1;
+            }
             if (memcmp(first, t->hwm, 8) > 0)
                 memcpy(t->hwm, first, 8);
             if (ops[i].dsize == 1 && ops[i].data[0] != MT_HOP_MAILBOX)
@@ -2051,8 +2059,8 @@ static const char *sx_apply(mt_txn_t *t)
     if (rc != 0) {
         if (t->pend)
             apr_hash_clear(t->pend);
-        return db_err_p(t->pool, t->store, apr_psprintf(t->pool, "updating %s",
-                                                       sx_name[ops[i].ix]), rc);
+        return db_err_p(t->pool, t->store, what ? what : apr_psprintf(t->pool, "updating %s",
+                                                                    sx_name[ops[i].ix]), rc);
     }
     if ((rc = pend_flush(t, &failed)) != 0)
         return db_err_p(t->pool, t->store, apr_psprintf(t->pool, "writing hop %"
