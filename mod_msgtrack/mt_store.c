@@ -751,6 +751,16 @@ static unsigned char *w_str(unsigned char *b, const char *s, apr_size_t n)
     return b + n;
 }
 
+/* A hop's peers, last in its record: their count, then their keys. */
+static unsigned char *w_peers(unsigned char *b, const apr_uint64_t *peers, int n)
+{
+    int i;
+    b = w_uv(b, (apr_uint64_t)n);
+    for (i = 0; i < n; i++)
+        b = w_uv(b, peers[i]);
+    return b;
+}
+
 static apr_size_t slen(const char *s)
 {
     return s ? strlen(s) : 0;
@@ -1007,9 +1017,7 @@ static apr_size_t msg_encode(mt_txn_t *t, const mt_msg_t *m, const unsigned char
     }
     if (m->flags & MT_MSG_PEERS) {
         int np = m->npeers < 0 ? 0 : m->npeers > MT_MSG_PEERS_MAX ? MT_MSG_PEERS_MAX : m->npeers;
-        w = w_uv(w, (apr_uint64_t)np);
-        for (i = 0; i < np; i++)
-            w = w_uv(w, m->peers[i]);
+        w = w_peers(w, m->peers, np);
     }
     *out = b;
     return (apr_size_t)(w - b);
@@ -1764,7 +1772,6 @@ static apr_size_t rec_with_peers(const unsigned char *rec, apr_size_t len, const
     unsigned char head[1 + 2 * VARINT_MAX], *w = head;
     apr_size_t mid, hl;
     rd_t r;
-    int i;
 
     rd_init(&r, rec, len);
     r.p++;
@@ -1780,11 +1787,8 @@ static apr_size_t rec_with_peers(const unsigned char *rec, apr_size_t len, const
     memmove(out + hl, r.p, mid);
     memcpy(out, head, hl);
     w = out + hl + mid;
-    if (n >= 0) {
-        w = w_uv(w, (apr_uint64_t)n);
-        for (i = 0; i < n; i++)
-            w = w_uv(w, peers[i]);
-    }
+    if (n >= 0)
+        w = w_peers(w, peers, n);
     return (apr_size_t)(w - out);
 }
 
