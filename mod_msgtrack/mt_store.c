@@ -951,17 +951,25 @@ static int msg_decode(msg_view_t *v, const void *data, apr_size_t size, int leve
     return r.bad || r.p != r.end ? -1 : 0;
 }
 
+/* Make sure *@a buf (of *@a cap bytes) holds @a need bytes: a new one, in
+ * the transaction's pool, twice as large as needed, when it does not; what
+ * it held is not kept. */
+static unsigned char *room(mt_txn_t *t, unsigned char **buf, apr_size_t *cap, apr_size_t need)
+{
+    if (*cap < need) {
+        apr_size_t c = *cap ? *cap : 512;
+        while (c < need)
+            c *= 2;
+        *buf = apr_palloc(t->pool, c);
+        *cap = c;
+    }
+    return *buf;
+}
+
 /* Make sure the transaction's buffer holds @a need bytes. */
 static unsigned char *txn_buf(mt_txn_t *t, apr_size_t need)
 {
-    if (t->cap < need) {
-        apr_size_t cap = t->cap ? t->cap : 1024;
-        while (cap < need)
-            cap *= 2;
-        t->buf = apr_palloc(t->pool, cap);
-        t->cap = cap;
-    }
-    return t->buf;
+    return room(t, &t->buf, &t->cap, need);
 }
 
 #define MSG_NSTR 9
@@ -1738,18 +1746,11 @@ static int get_rec_into(mt_txn_t *t, DB *db, const void *k, apr_size_t klen, DBT
     key.size = (u_int32_t)klen;
     memset(val, 0, sizeof(*val));
     val->flags = DB_DBT_USERMEM;
-    if (*cap < 512) {
-        *buf = apr_palloc(t->pool, 512);
-        *cap = 512;
-    }
-    val->data = *buf;
+    val->data = room(t, buf, cap, 512);
     val->ulen = (u_int32_t)*cap;
     rc = db->get(db, t->txn, &key, val, 0);
     if (rc == DB_BUFFER_SMALL) {
-        while (*cap < val->size)
-            *cap *= 2;
-        *buf = apr_palloc(t->pool, *cap);
-        val->data = *buf;
+        val->data = room(t, buf, cap, val->size);
         val->ulen = (u_int32_t)*cap;
         rc = db->get(db, t->txn, &key, val, 0);
     }
@@ -1760,6 +1761,19 @@ static int get_rec_into(mt_txn_t *t, DB *db, const void *k, apr_size_t klen, DBT
 static int get_rec(mt_txn_t *t, DB *db, const void *k, apr_size_t klen, DBT *val)
 {
     return get_rec_into(t, db, k, klen, val, &t->buf, &t->cap);
+}
+
+/* Hop @a k's record as the transaction has it: the one waiting in t->pend
+ * (then *@a pd), or the one written. 0, DB_NOTFOUND or an error. */
+static int rec_read(mt_txn_t *t, const unsigned char *k, DBT *val, pend_t **pd)
+{
+    *pd = t->pend ? apr_hash_get(t->pend, k, 8) : NULL;
+    if (!*pd)
+        return get_rec(t, t->store->messages, k, 8, val);
+    memset(val, 0, sizeof(*val));
+    val->data = (*pd)->rec;
+    val->size = (u_int32_t)(*pd)->len;
+    return 0;
 }
 
 /* Hop record @a rec (@a v, decoded from it) with the peers @a peers (@a n
@@ -1797,45 +1811,31 @@ static apr_size_t rec_with_peers(const unsigned char *rec, apr_size_t len, const
  * 0 or an error. */
 static int peers_set(mt_txn_t *t, apr_uint64_t key, const apr_uint64_t *peers, int n)
 {
-    unsigned char k[8], *out;
-    pend_t *pd = NULL;
+    unsigned char k[8];
+    pend_t *pd;
     msg_view_t v;
     DBT kt, val;
-    apr_size_t len, room;
-    int rc = 0;
+    apr_size_t len, need;
+    int rc;
 
     put_u64(k, key);
-    if (t->pend && (pd = apr_hash_get(t->pend, k, 8)) != NULL) {
-        memset(&val, 0, sizeof(val));
-        val.data = pd->rec;
-        val.size = (u_int32_t)pd->len;
-    }
-    else if ((rc = get_rec(t, t->store->messages, k, 8, &val)) != 0) {
+    if ((rc = rec_read(t, k, &val, &pd)) != 0)
         return rc == DB_NOTFOUND ? 0 : rc;
-    }
     if (msg_decode(&v, val.data, val.size, DEC_ALL) != 0)
         return 0;               /* damaged: verify says so */
     if (n < 0 ? !(v.flags & MT_MSG_PEERS)
         : (v.flags & MT_MSG_PEERS) && v.npeers == n
           && memcmp(v.peers, peers, (size_t)n * sizeof(*peers)) == 0)
         return 0;
-    room = val.size + (2 + MT_MSG_PEERS_MAX) * VARINT_MAX;
+    need = val.size + (2 + MT_MSG_PEERS_MAX) * VARINT_MAX;
     if (pd) {
-        /* In place when there is room (rec_with_peers() allows it). */
-        out = pd->cap >= room ? pd->rec : apr_palloc(t->pool, room);
-        len = rec_with_peers(pd->rec, pd->len, &v, peers, n, out);
-        if (out != pd->rec) {
-            pd->rec = out;
-            pd->cap = room;
-        }
-        pd->len = len;
+        /* In place when it holds the new one (rec_with_peers() allows it). */
+        const unsigned char *old = pd->rec;
+        pd->len = rec_with_peers(old, pd->len, &v, peers, n,
+                                 room(t, &pd->rec, &pd->cap, need));
         return 0;
     }
-    if (t->ocap < room) {
-        t->ocap = room + 512;
-        t->obuf = apr_palloc(t->pool, t->ocap);
-    }
-    len = rec_with_peers(val.data, val.size, &v, peers, n, t->obuf);
+    len = rec_with_peers(val.data, val.size, &v, peers, n, room(t, &t->obuf, &t->ocap, need));
     memset(&kt, 0, sizeof(kt));
     memset(&val, 0, sizeof(val));
     kt.data = k;
@@ -2172,11 +2172,7 @@ const char *mt_store_msg_put(mt_txn_t *t, const mt_msg_t *m)
         memcpy(pd->key, k, 8);
         apr_hash_set(t->pend, pd->key, 8, pd);
     }
-    if (pd->cap < val.size) {
-        pd->cap = val.size + 64;
-        pd->rec = apr_palloc(t->pool, pd->cap);
-    }
-    memcpy(pd->rec, b, val.size);
+    memcpy(room(t, &pd->rec, &pd->cap, val.size), b, val.size);
     pd->len = val.size;
     return NULL;
 }
@@ -2185,21 +2181,13 @@ int mt_store_msg_get(mt_txn_t *t, apr_pool_t *p, apr_uint64_t key, mt_msg_t *m,
                      const char **err)
 {
     unsigned char k[8];
-    const pend_t *pd;
+    pend_t *pd;
     msg_view_t v;
     DBT val;
     int rc;
 
     put_u64(k, key);
-    if (t->pend && (pd = apr_hash_get(t->pend, k, 8)) != NULL) {
-        memset(&val, 0, sizeof(val));
-        val.data = pd->rec;
-        val.size = (u_int32_t)pd->len;
-        rc = 0;
-    }
-    else {
-        rc = get_rec(t, t->store->messages, k, 8, &val);
-    }
+    rc = rec_read(t, k, &val, &pd);
     if (rc == DB_NOTFOUND)
         return 0;
     if (rc != 0) {
