@@ -1878,6 +1878,92 @@ static void test_long_scans(apr_pool_t *p, const char *dir)
     mt_store_close(st);
 }
 
+/* The store compares keys with a routine of its own: the order must be
+ * Berkeley DB's default one, which db5.3_verify, db5.3_dump and older
+ * builds use. Hop keys past one and two bytes, and values that begin
+ * other values: libdb's own verify (its comparator) finds every database
+ * in order, and every hop key a cursor walks is found again by a search. */
+static void test_key_order(apr_pool_t *p, const char *dir)
+{
+    static const char *const dbs[] = { "messages", "events", "by_time", "by_hop",
+                                       "by_msgid", "by_sender", "by_recipient", "files",
+                                       "meta" };
+    static const char *const senders[] = { "a@x", "a@xy", "a@x.org", "A@X", "b", "" };
+    enum { N = 700 };
+    const char *err;
+    mt_store_t *st;
+    mt_txn_t *t;
+    DB_ENV *env;
+    DB *db;
+    DBC *c = NULL;
+    DBT k, d;
+    apr_uint64_t prev = 0;
+    int i, rc, e = 0, n = 0, unordered = 0, lost = 0;
+
+    err = mt_store_open(p, dir, MT_STORE_WRITER, &st);
+    ok(!err, "key order: store%s%s", err ? ": " : "", err ? err : "");
+    if (!st)
+        return;
+    for (i = 0; i < N; i++) {
+        mt_msg_t m;
+        mt_event_t ev;
+        if (i % 100 == 0 && (err = mt_store_begin(st, p, &t)) != NULL)
+            break;
+        m = mkhop(p, i % 7 ? MT_HOP_POSTFIX : MT_HOP_MSGTRK, i % 2 ? "mx1" : "mx1.example.org",
+                  apr_psprintf(p, "Q%d", i), apr_psprintf(p, "<%d@x>", i % 300),
+                  senders[i % 6], 1000 + (i * 37) % 5000, 1000 + (i * 37) % 5000);
+        add_rcpt(&m, senders[(i + 1) % 6], NULL, 0);
+        e += mt_store_msg_new(t, &m) != NULL;
+        ev = next_event(&m, MT_FACT_DELIVER, m.first, senders[(i + 1) % 6]);
+        e += mt_store_event_put(t, &ev) != NULL;
+        e += mt_store_msg_put(t, &m) != NULL;
+        if (i % 100 == 99)
+            e += mt_store_commit(t) != NULL;
+    }
+    ok(!err && !e, "key order: %d hops stored", N);
+    mt_store_close(st);
+
+    if (db_env_create(&env, 0) || env->open(env, dir, DB_INIT_LOCK | DB_INIT_LOG
+                                            | DB_INIT_MPOOL | DB_INIT_TXN, 0)) {
+        ok(0, "key order: the environment opens");
+        return;
+    }
+    for (i = 0; i < (int)(sizeof(dbs) / sizeof(dbs[0])); i++) {
+        db_create(&db, env, 0);
+        rc = db->verify(db, dbs[i], NULL, NULL, 0);    /* closes db */
+        ok(rc == 0, "key order: Berkeley DB's verify finds %s in order (%s)", dbs[i],
+           db_strerror(rc));
+    }
+    db_create(&db, env, 0);
+    rc = db->open(db, NULL, "messages", NULL, DB_BTREE, DB_AUTO_COMMIT, 0);
+    if (!rc)
+        rc = db->cursor(db, NULL, &c, 0);
+    memset(&k, 0, sizeof(k));
+    memset(&d, 0, sizeof(d));
+    for (rc = rc ? rc : c->get(c, &k, &d, DB_FIRST); !rc; rc = c->get(c, &k, &d, DB_NEXT)) {
+        unsigned char kb[8];
+        DBT d2;
+        apr_uint64_t key = 0;
+        int j;
+        for (j = 0; j < 8 && k.size == 8; j++)
+            key = key << 8 | ((unsigned char *)k.data)[j];
+        unordered += key <= prev;
+        prev = key;
+        memcpy(kb, k.data, 8);
+        memset(&d2, 0, sizeof(d2));
+        k.data = kb;
+        lost += db->get(db, NULL, &k, &d2, 0) != 0;
+        n++;
+    }
+    if (c)
+        c->close(c);
+    ok(rc == DB_NOTFOUND && n == N && !unordered && !lost,
+       "key order: a cursor walks the %d hops in key order, and a search finds each "
+       "(%d out of order, %d not found)", n, unordered, lost);
+    db->close(db, 0);
+    env->close(env, 0);
+}
+
 /* ------------------------------------------------------------------ peers */
 
 /* One step of a story of hops and their peers (MT_MSG_PEERS): in
@@ -2237,6 +2323,7 @@ static void test_hops(apr_pool_t *p)
     in_scratch(p, test_peers_format);
     in_scratch(p, test_purge);
     in_scratch(p, test_long_scans);
+    in_scratch(p, test_key_order);
     in_scratch(p, test_same_txn);
     in_scratch(p, test_verify);
     in_scratch(p, test_chunks);
