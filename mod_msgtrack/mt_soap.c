@@ -200,7 +200,7 @@ static int create_ctxt(mt_soap_parser_t *sp)
 {
     xmlParserCtxtPtr ctxt;
 
-    ctxt = xmlCreatePushParserCtxt(NULL, NULL, sp->head, (int)sp->head_len, "request");
+    ctxt = xmlCreatePushParserCtxt(NULL, NULL, sp->head, (int)sp->head_len, NULL);
     if (!ctxt)
         return -1;
     /* No network, no DTD loading or defaulting, no entity substitution, and
