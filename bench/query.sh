@@ -9,6 +9,9 @@
 #   bench/query.sh [BUILD_DIR [N]]   (default: _b, a configured build of this tree;
 #                                     N lines of Postfix log, default 1000000)
 #   MSGTRACK_BENCH_SECONDS=10        length of each timed wrk run
+#   MSGTRACK_BENCH_ROUNDS=3          rounds of the three timed runs, the order
+#                                    turned each round; the ratios and p99s
+#                                    reported are the rounds' medians
 #   MSGTRACK_BENCH_CONNECTIONS=16    wrk concurrency
 #   MSGTRACK_BENCH_RSS_REQUESTS=100000
 #                                    requests of the memory run
@@ -47,11 +50,13 @@ N=${2:-1000000}
 SEED=${MSGTRACK_BENCH_SEED:-1}
 SECS=${MSGTRACK_BENCH_SECONDS:-10}
 CONNS=${MSGTRACK_BENCH_CONNECTIONS:-16}
+ROUNDS=${MSGTRACK_BENCH_ROUNDS:-3}
 RSS_REQUESTS=${MSGTRACK_BENCH_RSS_REQUESTS:-100000}
 WANT=20                  # messages the Find should return
 HTTPD=${HTTPD:-/usr/sbin/apache2}
 fail() { echo "query.sh: $*" >&2; exit 1; }
 case $N in ''|*[!0-9]*) echo "query.sh: N must be a number of lines, not '$N'" >&2; exit 2 ;; esac
+case $ROUNDS in ''|0|*[!0-9]*) echo "query.sh: MSGTRACK_BENCH_ROUNDS must be a number of rounds, 1 or more" >&2; exit 2 ;; esac
 [ -d "$BUILD" ] || fail "no build directory $BUILD (configure and make first)"
 BUILD=$(cd "$BUILD" && pwd)
 BIN=$BUILD/mod_msgtrack/msgtrack-index
@@ -383,23 +388,24 @@ ticks() {
     echo $t
 }
 HZ=$(getconf CLK_TCK)
-run() {   # run NAME PATH SECONDS [perf]: wrk's report in $W/NAME.wrk, CPU ticks in NAME.cpu
+run() {   # run NAME PATH SECONDS [perf]: wrk's report in $W/NAME.wrk, CPU ticks in NAME.cpu;
+          # the requests of $W/NAME.lua, or of $W/$LUA.lua
     local perf_pid="" t0
     if [ -n "${MSGTRACK_BENCH_PERF:-}" ] && [ "${4:-}" = perf ]; then
-        perf record -q -g -o "$MSGTRACK_BENCH_PERF/$1.perf.data" -p "$(children | paste -sd,)" \
+        perf record -q -g -o "$MSGTRACK_BENCH_PERF/${LUA:-$1}.perf.data" -p "$(children | paste -sd,)" \
             -- sleep "$SECS" 2>"$W/perf.err" &
         perf_pid=$!
     fi
     t0=$(ticks)
-    wrk -t"${THREADS:-2}" -c"${RUN_CONNS:-$CONNS}" -d"$3s" --latency -s "$W/$1.lua" \
+    wrk -t"${THREADS:-2}" -c"${RUN_CONNS:-$CONNS}" -d"$3s" --latency -s "$W/${LUA:-$1}.lua" \
         "http://127.0.0.1:$PORT$2" >"$W/$1.wrk" 2>&1 || { cat "$W/$1.wrk" >&2; fail "wrk failed"; }
     echo $(($(ticks) - t0)) >"$W/$1.cpu"
     awk '/^answers/ && $4 != 0 { bad = 1 } /Socket errors/ { bad = 1 } END { exit bad }' "$W/$1.wrk" \
         || { cat "$W/$1.wrk" >&2; fail "$1: some answers were not 200, or sockets failed"; }
     if [ -n "$perf_pid" ]; then
         wait "$perf_pid" || { cat "$W/perf.err" >&2; fail "perf record failed"; }
-        perf report -i "$MSGTRACK_BENCH_PERF/$1.perf.data" --stdio --no-children --percent-limit 0.5 \
-            >"$MSGTRACK_BENCH_PERF/$1.report.txt" 2>/dev/null || true
+        perf report -i "$MSGTRACK_BENCH_PERF/${LUA:-$1}.perf.data" --stdio --no-children --percent-limit 0.5 \
+            >"$MSGTRACK_BENCH_PERF/${LUA:-$1}.report.txt" 2>/dev/null || true
     fi
 }
 rps() { awk '/^Requests\/sec:/ { print $2 }' "$W/$1.wrk"; }
@@ -413,32 +419,65 @@ answers() { awk '/^answers/ { print $2 }' "$W/$1.wrk"; }
 # cpu NAME: the children's CPU microseconds per answer
 cpu() { awk -v t="$(cat "$W/$1.cpu")" -v n="$(answers "$1")" -v hz="$HZ" 'BEGIN { printf "%.0f", n ? t * 1e6 / hz / n : 0 }'; }
 
-# Warm up (the index pages and both children), then the three runs back to back.
+# Warm up (the index pages and both children), then ROUNDS rounds of the
+# three runs back to back, each round starting one case later: what else
+# the machine does changes from minute to minute, and each case gets the
+# first, the middle and the last place of a round.
 run find /EWS/Exchange.asmx 2
 run get /EWS/Exchange.asmx 2
-run find /EWS/Exchange.asmx "$SECS" perf
-run get /EWS/Exchange.asmx "$SECS" perf
-run static /find.xml "$SECS"
+path() { [ "$1" = static ] && echo /find.xml || echo /EWS/Exchange.asmx; }
+cases=(find get static)
+for r in $(seq "$ROUNDS"); do
+    for i in 0 1 2; do
+        c=${cases[$(( (r - 1 + i) % 3 ))]}
+        LUA=$c run "$c$r" "$(path $c)" "$SECS" "$([ "$r" = 1 ] && [ $c != static ] && echo perf)"
+    done
+done
 # One connection: the time to answer, without waiting behind 15 others.
 for c in find get static; do
-    cp "$W/$c.lua" "$W/$c-1.lua"
-    THREADS=1 RUN_CONNS=1 run "$c-1" "$([ $c = static ] && echo /find.xml || echo /EWS/Exchange.asmx)" 5
+    LUA=$c THREADS=1 RUN_CONNS=1 run "$c-1" "$(path $c)" 5
 done
+# median OF VALUES...: the middle one (of an even count, the mean of the two)
+median() { shift; printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+    print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+# each FUNCTION CASE [ARG]: FUNCTION's value for every round of CASE
+each() { local r; for r in $(seq "$ROUNDS"); do "$1" "$2$r" ${3:+"$3"}; done; }
+ratios() {   # ratios A B: A's req/s over B's, round by round
+    local r; for r in $(seq "$ROUNDS"); do
+        awk -v a="$(rps "$1$r")" -v b="$(rps "$2$r")" 'BEGIN { printf "%.2f\n", a / b }'; done; }
+cpu_ratios() {   # cpu_ratios A B: B's httpd CPU per request over A's, round by round
+    local r; for r in $(seq "$ROUNDS"); do
+        awk -v a="$(cpu "$1$r")" -v b="$(cpu "$2$r")" 'BEGIN { printf "%.2f\n", b / a }'; done; }
 
 echo
-echo "wrk -t2 -c$CONNS -d${SECS}s --latency, every answer 200:"
-printf '  %-18s %9s %8s %8s %8s %9s   %s\n' "" "req/s" "p50 ms" "p99 ms" "answers" "httpd CPU" "one connection:"
-printf '  %-18s %9s %8s %8s %8s %9s   %8s %8s\n' "" "" "" "" "" "us/req" "p50 ms" "p99 ms"
+echo "wrk -t2 -c$CONNS -d${SECS}s --latency, every answer 200; $ROUNDS round(s), the cases in turn:"
+printf '  %-18s %9s %8s %8s %8s %9s\n' "" "req/s" "p50 ms" "p99 ms" "answers" "httpd CPU"
+printf '  %-18s %9s %8s %8s %8s %9s\n' "" "" "" "" "" "us/req"
+for r in $(seq "$ROUNDS"); do
+    echo "  round $r"
+    for c in find get static; do
+        case $c in find) l="(a) Find" ;; get) l="(b) Get Summary" ;; static) l="(c) static file" ;; esac
+        printf '  %-18s %9.1f %8.2f %8.2f %8d %9d\n' "$l" "$(rps $c$r)" "$(pct $c$r 50)" \
+            "$(pct $c$r 99)" "$(answers $c$r)" "$(cpu $c$r)"
+    done
+done
+echo "  one connection (wrk -t1 -c1 -d5s): p50 ms, p99 ms"
 for c in find get static; do
     case $c in find) l="(a) Find" ;; get) l="(b) Get Summary" ;; static) l="(c) static file" ;; esac
-    printf '  %-18s %9.1f %8.2f %8.2f %8d %9d   %8.2f %8.2f\n' "$l" "$(rps $c)" "$(pct $c 50)" "$(pct $c 99)" \
-        "$(answers $c)" "$(cpu $c)" "$(pct "$c-1" 50)" "$(pct "$c-1" 99)"
+    printf '  %-18s %9.2f %8.2f\n' "$l" "$(pct "$c-1" 50)" "$(pct "$c-1" 99)"
 done
-awk -v a="$(rps find)" -v b="$(rps get)" -v c="$(rps static)" -v pa="$(pct find 99)" -v pb="$(pct get 99)" \
-    -v ca="$(cpu find)" -v cb="$(cpu get)" -v cc="$(cpu static)" 'BEGIN {
-    printf "  (a) / (c)          %5.2f   (target >= 0.5; by httpd CPU per request %.2f)\n", a / c, cc / ca
-    printf "  (b) / (c)          %5.2f   (target >= 0.5; by httpd CPU per request %.2f)\n", b / c, cc / cb
-    printf "  p99 (a), (b)       %.2f ms, %.2f ms   (target < 10 ms)\n", pa, pb }'
+echo "  median of the rounds (each round's own figures after the colon):"
+ra=$(ratios find static); rb=$(ratios get static)
+ca=$(cpu_ratios find static); cb=$(cpu_ratios get static)
+pa=$(each pct find 99); pb=$(each pct get 99); pc=$(each pct static 99)
+printf '  (a) / (c)          %5.2f   (target >= 0.5): %s; by httpd CPU per request %.2f\n' \
+    "$(median - $ra)" "$(echo $ra)" "$(median - $ca)"
+printf '  (b) / (c)          %5.2f   (target >= 0.5): %s; by httpd CPU per request %.2f\n' \
+    "$(median - $rb)" "$(echo $rb)" "$(median - $cb)"
+printf '  p99 (a), (b)       %.2f ms, %.2f ms   (target < 10 ms): %s; %s\n' \
+    "$(median - $pa)" "$(median - $pb)" "$(echo $pa)" "$(echo $pb)"
+printf '  p99 (c)            %.2f ms   (the same wait for a CPU, without the module): %s\n' \
+    "$(median - $pc)" "$(echo $pc)"
 
 # ------------------------------------------------------------------ memory
 # The children's VmRSS before and after RSS_REQUESTS more requests, Find and
@@ -482,7 +521,7 @@ for p in $before; do rss0[$p]=$(rss "$p"); anon0[$p]=$(anon "$p"); done
 t=$(now)
 done_n=0
 # requests/s of the mix: the harmonic mean of (a) and (b)
-mix_rate=$(awk -v a="$(rps find)" -v b="$(rps get)" 'BEGIN { r = 2 / (1 / a + 1 / b); print (r < 50 ? 50 : int(r)) }')
+mix_rate=$(awk -v a="$(median - $(each rps find))" -v b="$(median - $(each rps get))" 'BEGIN { r = 2 / (1 / a + 1 / b); print (r < 50 ? 50 : int(r)) }')
 while [ $done_n -lt "$RSS_REQUESTS" ]; do
     left=$((RSS_REQUESTS - done_n))
     mix_lua $(( (left + 1) / 2 ))
