@@ -1,6 +1,9 @@
 /* mt_out.c: streamed, always well-formed XML output */
 #include <stdarg.h>
 #include <string.h>
+#if defined(__SSE2__) && defined(__GNUC__)
+#include <emmintrin.h>
+#endif
 #include <apr_strings.h>
 #include "mt_ascii.h"
 #include "mt_out.h"
@@ -170,11 +173,30 @@ static const char *escaped(const unsigned char *p, int attr, apr_size_t *n, apr_
     }
 }
 
-/* Bytes from @a p on, before @a end, that are plain for @a mask: four at
- * a time while four are left, then one at a time. */
+/* Bytes from @a p on, before @a end, that are plain for @a mask: sixteen
+ * at a time with SSE2 (x86-64 has it always), then four at a time while
+ * four are left, then one at a time. */
 static const unsigned char *plain_run(const unsigned char *p, const unsigned char *end,
                                       unsigned char mask)
 {
+#if defined(__SSE2__) && defined(__GNUC__)
+    /* Not plain: below 0x20 or above 0x7E (as signed bytes, both below
+     * 0x20, but for DEL), and the markup characters; '"' in attributes. */
+    const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F),
+                  amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'),
+                  quot = _mm_set1_epi8(mask & 1 ? '&' : '"');
+    while (end - p >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)p);
+        __m128i bad = _mm_or_si128(
+            _mm_or_si128(_mm_cmplt_epi8(v, space), _mm_cmpeq_epi8(v, del)),
+            _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, amp), _mm_cmpeq_epi8(v, lt)),
+                         _mm_or_si128(_mm_cmpeq_epi8(v, gt), _mm_cmpeq_epi8(v, quot))));
+        unsigned m = (unsigned)_mm_movemask_epi8(bad);
+        if (m)
+            return p + __builtin_ctz(m);
+        p += 16;
+    }
+#endif
     while (end - p >= 4 && (plain[p[0]] & plain[p[1]] & plain[p[2]] & plain[p[3]] & mask))
         p += 4;
     while (p < end && (plain[*p] & mask))

@@ -37,6 +37,18 @@ static const struct { const char *name, *in, *text, *attr; } cases[] = {
       "abcde\xC3\xA9" "fghij\xEF\xBF\xBD(klmn\xEF\xBF\xBD" },
 };
 
+/* One byte (or sequence) that is not plain, and what it becomes in text
+ * and in an attribute value: put at every place of a run of plain bytes
+ * longer than the blocks plain runs are checked in (16, then 4, then 1). */
+static const struct { const char *in, *text, *attr; } specials[] = {
+    { "<", "&lt;", "&lt;" }, { ">", "&gt;", "&gt;" }, { "&", "&amp;", "&amp;" },
+    { "\"", "\"", "&quot;" }, { "\t", "\t", "&#9;" }, { "\n", "\n", "&#10;" },
+    { "\r", "&#13;", "&#13;" }, { "\001", "\xEF\xBF\xBD", "\xEF\xBF\xBD" },
+    { "\x1F", "\xEF\xBF\xBD", "\xEF\xBF\xBD" }, { "\x7F", "\x7F", "\x7F" },
+    { "\x80", "\xEF\xBF\xBD", "\xEF\xBF\xBD" }, { "\xC3\xA9", "\xC3\xA9", "\xC3\xA9" },
+    { "\xFF", "\xEF\xBF\xBD", "\xEF\xBF\xBD" },
+};
+
 /* A sink that records the sizes of the pieces it is handed, and what. */
 typedef struct {
     apr_pool_t *p;
@@ -79,6 +91,31 @@ int main(int argc, const char *const *argv)
         mt_out_attr(a, cases[i].in);
         is_str(mt_out_buffer_get(t, NULL), cases[i].text, "text: %s", cases[i].name);
         is_str(mt_out_buffer_get(a, NULL), cases[i].attr, "attr: %s", cases[i].name);
+    }
+    for (i = 0; i < sizeof(specials) / sizeof(specials[0]); i++) {
+        /* Every place in 40 plain bytes ('~' and ' ', the plain bytes at
+         * both ends of the range): the byte found where it is, wherever
+         * the blocks begin and end. */
+        enum { N = 40 };
+        int at, bad_text = -1, bad_attr = -1;
+        for (at = 0; at <= N; at++) {
+            char *pre = apr_pstrndup(pool, "~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ", (apr_size_t)at);
+            char *post = apr_pstrndup(pool, " ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~ ~",
+                                      (apr_size_t)(N - at));
+            const char *in = apr_pstrcat(pool, pre, specials[i].in, post, NULL);
+            mt_out_t *t = mt_out_buffer_make(pool), *a = mt_out_buffer_make(pool);
+            mt_out_text(t, in);
+            mt_out_attr(a, in);
+            if (bad_text < 0 && strcmp(mt_out_buffer_get(t, NULL),
+                                       apr_pstrcat(pool, pre, specials[i].text, post, NULL)))
+                bad_text = at;
+            if (bad_attr < 0 && strcmp(mt_out_buffer_get(a, NULL),
+                                       apr_pstrcat(pool, pre, specials[i].attr, post, NULL)))
+                bad_attr = at;
+        }
+        ok(bad_text < 0 && bad_attr < 0, "special %d (\\x%02X) at each of %d places: text wrong "
+           "first at %d, attribute at %d", (int)i, (unsigned char)specials[i].in[0], N + 1,
+           bad_text, bad_attr);
     }
     for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         /* Text and attribute values written into a buffer with room (at
