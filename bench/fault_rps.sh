@@ -42,7 +42,15 @@ LoadModule mpm_event_module $MODULES/mod_mpm_event.so
 LoadModule authz_core_module $MODULES/mod_authz_core.so
 LoadModule msgtrack_module "$MOD"
 DocumentRoot "$W/htdocs"
+# As Debian's apache2.conf has it: no .htaccess files looked for (without
+# it, strace shows httpd looking for one in every directory of the path,
+# four or five failed opens per request, in every case).
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
 <Directory "$W/htdocs">
+    AllowOverride None
     Require all granted
 </Directory>
 MaxKeepAliveRequests 0

@@ -256,7 +256,15 @@ MaxConnectionsPerChild 0
 KeepAlive On
 MaxKeepAliveRequests 0
 DocumentRoot "$W/htdocs"
+# As Debian's apache2.conf has it: no .htaccess files looked for (without
+# it, strace shows httpd looking for one in every directory of the path,
+# four or five failed opens per request, in every case).
+<Directory />
+    AllowOverride None
+    Require all denied
+</Directory>
 <Directory "$W/htdocs">
+    AllowOverride None
     Require all granted
 </Directory>
 MsgTrackSchemaDir "$SRC/schemas"
