@@ -180,8 +180,9 @@ static const unsigned char *plain_run(const unsigned char *p, const unsigned cha
                                       unsigned char mask)
 {
 #if defined(__SSE2__) && defined(__GNUC__)
-    /* Not plain: below 0x20 or above 0x7E (as signed bytes, both below
-     * 0x20, but for DEL), and the markup characters; '"' in attributes. */
+    /* Not plain: bytes below 0x20 and from 0x80 up (as signed bytes both
+     * compare below 0x20), DEL, the markup characters, and '"' in
+     * attribute values (in text the last comparison repeats '&'). */
     const __m128i space = _mm_set1_epi8(0x20), del = _mm_set1_epi8(0x7F),
                   amp = _mm_set1_epi8('&'), lt = _mm_set1_epi8('<'), gt = _mm_set1_epi8('>'),
                   quot = _mm_set1_epi8(mask & 1 ? '&' : '"');
