@@ -241,24 +241,28 @@ const char *mt_store_close(mt_store_t *st)
     return rc ? db_strerror(rc) : NULL;
 }
 
-/* Berkeley DB's own order of keys (bytes compared unsigned, a key before
- * the longer ones it begins), which every database has: its default
- * routine compares a byte at a time, and a Find makes hundreds of
- * comparisons, most of them of 8-byte hop keys. The same order, so an
- * index is the same whichever routine wrote it. */
+/* Berkeley DB's own order of keys: bytes compared unsigned, a key before
+ * the longer ones it begins. */
+static int dbt_cmp(const void *a, const void *b)
+{
+    const DBT *x = a, *y = b;
+    u_int32_t n = x->size < y->size ? x->size : y->size;
+    int c = memcmp(x->data, y->data, n);
+    return c ? c : (x->size > y->size) - (x->size < y->size);
+}
+
+/* The order every database has: dbt_cmp()'s, with two 8-byte keys (hop
+ * keys, most of a Find's hundreds of comparisons) read as one big-endian
+ * word each. Berkeley DB's default routine compares a byte at a time; the
+ * order is the same, so an index is the same whichever routine wrote it. */
 static int key_cmp(DB *db, const DBT *a, const DBT *b)
 {
-    int c;
-
     (void)db;
     if (a->size == 8 && b->size == 8) {
         unsigned long long x = get_u64(a->data), y = get_u64(b->data);
         return (x > y) - (x < y);
     }
-    c = memcmp(a->data, b->data, a->size < b->size ? a->size : b->size);
-    if (c)
-        return c;
-    return (a->size > b->size) - (a->size < b->size);
+    return dbt_cmp(a, b);
 }
 
 /* A DBT for the key @a k (@a n bytes, writable) of DB->get(). With a
@@ -1426,14 +1430,6 @@ static void ks_components(int ix, const msg_view_t *v, keyset_t *ks)
             ks_add(ks, 0, o, 1);
         }
     }
-}
-
-static int dbt_cmp(const void *a, const void *b)
-{
-    const DBT *x = a, *y = b;
-    u_int32_t n = x->size < y->size ? x->size : y->size;
-    int c = memcmp(x->data, y->data, n);
-    return c ? c : (x->size > y->size) - (x->size < y->size);
 }
 
 static int dbt_eq(const DBT *x, const void *data, u_int32_t size)
