@@ -1613,7 +1613,7 @@ static int sx_op_cmp(const void *a, const void *b)
 static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_view_t *oldv,
                      const msg_view_t *newv)
 {
-    DBT ok, nk, k, dv;
+    DBT ok, nk, k, dv, kv;
     int rc = 0, i = 0, j = 0, no, nn;
     unsigned char kind = 0;
 
@@ -1629,6 +1629,9 @@ static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_vie
     dv.data = (void *)"";
     if (newv)
         kind = (unsigned char)newv->kind;
+    kv = dv;
+    kv.data = &kind;
+    kv.size = 1;
     no = keys_count(&ok);
     nn = keys_count(&nk);
     while (rc == 0 && (i < no || j < nn)) {
@@ -1642,15 +1645,7 @@ static int sx_update(mt_txn_t *t, int ix, const unsigned char *pk, const msg_vie
         else if (c > 0) {
             k.data = keys_at(&nk, j)->data;
             k.size = keys_at(&nk, j++)->size;
-            if (msgid_entry(ix, k.data, k.size)) {
-                DBT kv = dv;
-                kv.data = &kind;
-                kv.size = 1;
-                sx_queue(t, ix, 0, &k, &kv);
-            }
-            else {
-                sx_queue(t, ix, 0, &k, &dv);
-            }
+            sx_queue(t, ix, 0, &k, msgid_entry(ix, k.data, k.size) ? &kv : &dv);
         }
         else {
             i++;
