@@ -446,16 +446,13 @@ for c in find get static; do
     LUA=$c THREADS=1 RUN_CONNS=1 run "$c-1" "$(path $c)" 5
 done
 # median OF VALUES...: the middle one (of an even count, the mean of the two)
-median() { shift; printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
     print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
 # each FUNCTION CASE [ARG]: FUNCTION's value for every round of CASE
 each() { local r; for r in $(seq "$ROUNDS"); do "$1" "$2$r" ${3:+"$3"}; done; }
-ratios() {   # ratios A B: A's req/s over B's, round by round
+over() {   # over FUNCTION A B: FUNCTION's value for A over B's, round by round
     local r; for r in $(seq "$ROUNDS"); do
-        awk -v a="$(rps "$1$r")" -v b="$(rps "$2$r")" 'BEGIN { printf "%.2f\n", a / b }'; done; }
-cpu_ratios() {   # cpu_ratios A B: B's httpd CPU per request over A's, round by round
-    local r; for r in $(seq "$ROUNDS"); do
-        awk -v a="$(cpu "$1$r")" -v b="$(cpu "$2$r")" 'BEGIN { printf "%.2f\n", b / a }'; done; }
+        awk -v a="$("$1" "$2$r")" -v b="$("$1" "$3$r")" 'BEGIN { printf "%.2f\n", a / b }'; done; }
 
 echo
 echo "wrk -t2 -c$CONNS -d${SECS}s --latency, every answer 200; $ROUNDS round(s), the cases in turn:"
@@ -475,17 +472,17 @@ for c in find get static; do
     printf '  %-18s %9.2f %8.2f\n' "$l" "$(pct "$c-1" 50)" "$(pct "$c-1" 99)"
 done
 echo "  median of the rounds (each round's own figures after the colon):"
-ra=$(ratios find static); rb=$(ratios get static)
-ca=$(cpu_ratios find static); cb=$(cpu_ratios get static)
+ra=$(over rps find static); rb=$(over rps get static)
+ca=$(over cpu static find); cb=$(over cpu static get)
 pa=$(each pct find 99); pb=$(each pct get 99); pc=$(each pct static 99)
 printf '  (a) / (c)          %5.2f   (target >= 0.5): %s; by httpd CPU per request %.2f\n' \
-    "$(median - $ra)" "$(echo $ra)" "$(median - $ca)"
+    "$(median $ra)" "$(echo $ra)" "$(median $ca)"
 printf '  (b) / (c)          %5.2f   (target >= 0.5): %s; by httpd CPU per request %.2f\n' \
-    "$(median - $rb)" "$(echo $rb)" "$(median - $cb)"
+    "$(median $rb)" "$(echo $rb)" "$(median $cb)"
 printf '  p99 (a), (b)       %.2f ms, %.2f ms   (target < 10 ms): %s; %s\n' \
-    "$(median - $pa)" "$(median - $pb)" "$(echo $pa)" "$(echo $pb)"
+    "$(median $pa)" "$(median $pb)" "$(echo $pa)" "$(echo $pb)"
 printf '  p99 (c)            %.2f ms   (the same wait for a CPU, without the module): %s\n' \
-    "$(median - $pc)" "$(echo $pc)"
+    "$(median $pc)" "$(echo $pc)"
 
 # ------------------------------------------------------------------ memory
 # The children's VmRSS before and after RSS_REQUESTS more requests, Find and
@@ -529,7 +526,7 @@ for p in $before; do rss0[$p]=$(rss "$p"); anon0[$p]=$(anon "$p"); done
 t=$(now)
 done_n=0
 # requests/s of the mix: the harmonic mean of (a) and (b)
-mix_rate=$(awk -v a="$(median - $(each rps find))" -v b="$(median - $(each rps get))" 'BEGIN { r = 2 / (1 / a + 1 / b); print (r < 50 ? 50 : int(r)) }')
+mix_rate=$(awk -v a="$(median $(each rps find))" -v b="$(median $(each rps get))" 'BEGIN { r = 2 / (1 / a + 1 / b); print (r < 50 ? 50 : int(r)) }')
 while [ $done_n -lt "$RSS_REQUESTS" ]; do
     left=$((RSS_REQUESTS - done_n))
     mix_lua $(( (left + 1) / 2 ))
